@@ -1,0 +1,8 @@
+"""Every table of the capacity service, imported by Alembic's env.py (and nothing else)."""
+
+from sop_capacity.resources.models import Resource
+from sop_shared.inbox.models import ProcessedMessage
+from sop_shared.outbox.models import OutboxEvent
+from sop_shared.readmodels.products import ProductRef
+
+__all__ = ["OutboxEvent", "ProcessedMessage", "ProductRef", "Resource"]

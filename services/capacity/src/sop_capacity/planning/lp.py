@@ -1,0 +1,952 @@
+"""Production-planning LP for S&OP step 5 (monthly buckets), solved with HiGHS.
+
+The model is assembled as one CSC matrix with numpy (no Python call per nonzero), so a
+2,000-product x 24-month instance builds in well under a second and the time goes to HiGHS.
+Inputs are checked before the solve so that a planner gets "product X has no method" rather
+than a solver status; backorders are always allowed (at a cost), so a checked model is
+always feasible.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import highspy
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+MAX_ISSUES_PER_CHECK = 20
+"""Cap per kind of problem, so a bad upload does not produce a 50,000-item error body."""
+
+
+class PlanningIssue(NamedTuple):
+    """One problem with the inputs; indices are 0-based, None where not applicable."""
+
+    resource: int | None
+    month: int | None
+    message: str
+    product: int | None = None
+
+
+class PlanningInputError(ValueError):
+    """Inputs cannot give a meaningful plan; ``issues`` says where (map to HTTP 422)."""
+
+    def __init__(self, issues: Sequence[PlanningIssue]) -> None:
+        self.issues = list(issues)
+        head = "; ".join(i.message for i in self.issues[:5])
+        more = f" (+{len(self.issues) - 5} more)" if len(self.issues) > 5 else ""
+        super().__init__(f"{len(self.issues)} planning input problem(s): {head}{more}")
+
+
+class PlanningSolveError(RuntimeError):
+    """HiGHS stopped without a usable solution (time limit with no incumbent, solver error)."""
+
+    def __init__(self, status: str, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Method:
+    """One way to make a product: on which resource, at what hours and cost per unit.
+
+    ``priority`` (lower = preferred) only breaks cost ties in the LP and picks the method
+    that rough-cut planning loads.
+    """
+
+    product: int
+    resource: int
+    hours_per_unit: float
+    cost_per_unit: float
+    priority: int = 1
+
+
+@dataclass(frozen=True)
+class LabourPool:
+    """A crew shared by some resources: its headcount caps their regular and overtime hours.
+
+    Regular hours of the pool's resources together are at most ``W * hours_per_person`` and
+    their overtime at most ``max_overtime_share`` of that. Regular labour is paid for the
+    whole headcount (``regular_hour_cost * hours_per_person * W``), used or not.
+    """
+
+    resources: tuple[int, ...]
+    headcount0: float
+    hours_per_person: float | Sequence[float] | FloatArray
+    max_overtime_share: float = 0.0
+    regular_hour_cost: float = 0.0
+    overtime_hour_cost: float = 0.0
+    hire_cost: float = 0.0
+    fire_cost: float = 0.0
+    min_headcount: float = 0.0
+    max_headcount: float = math.inf
+    name: str = ""
+
+
+ArrayLike = float | Sequence[float] | Sequence[Sequence[float]] | FloatArray
+
+
+@dataclass
+class PlanningProblem:
+    """Indices, not ORM rows: products 0..P-1, resources 0..R-1, months 0..T-1.
+
+    Per-product costs may be scalars (broadcast). ``overtime_hours_max`` defaults to 0 for
+    resources outside a pool and to unlimited for pooled ones (the pool's overtime share is
+    then the only limit); when given it applies to every resource. ``ending_backorder_cost``
+    is charged once per unit still backordered after the last month, on top of that month's
+    backorder cost; it defaults to the product's cheapest unit cost (method cost plus, on a
+    crewed resource, hours x regular hour cost), so pushing demand past the horizon does not
+    look cheaper than making it. ``shortfall_cost`` (per
+    unit-month below safety stock) defaults to half the backorder cost. ``available_hours`` may
+    be ``inf`` for a pooled resource whose only limit is its crew.
+    """
+
+    requirement: ArrayLike
+    available_hours: ArrayLike
+    methods: Sequence[Method]
+    opening_inventory: ArrayLike = 0.0
+    holding_cost: ArrayLike = 0.0
+    backorder_cost: ArrayLike = 0.0
+    safety_stock: ArrayLike | None = None
+    shortfall_cost: ArrayLike | None = None
+    ending_backorder_cost: ArrayLike | None = None
+    opening_backorder: ArrayLike | None = None
+    overtime_hours_max: ArrayLike | None = None
+    overtime_cost: ArrayLike | None = None
+    pools: Sequence[LabourPool] = ()
+    overtime_allowed: bool = True
+    product_names: Sequence[str] | None = None
+    resource_names: Sequence[str] | None = None
+    month_labels: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class CostBreakdown:
+    """Plan cost by component, in currency units over the horizon."""
+
+    production: float = 0.0
+    overtime: float = 0.0
+    holding: float = 0.0
+    backorder: float = 0.0
+    shortfall: float = 0.0
+    labour: float = 0.0
+    hiring: float = 0.0
+    firing: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return (
+            self.production
+            + self.overtime
+            + self.holding
+            + self.backorder
+            + self.shortfall
+            + self.labour
+            + self.hiring
+            + self.firing
+        )
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "production": self.production,
+            "overtime": self.overtime,
+            "holding": self.holding,
+            "backorder": self.backorder,
+            "shortfall": self.shortfall,
+            "labour": self.labour,
+            "hiring": self.hiring,
+            "firing": self.firing,
+            "total": self.total,
+        }
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Optimal plan. Arrays: [M,T] per method, [P,T] per product, [R,T] per resource,
+    [Q,T] per labour pool (in ``problem.pools`` order).
+
+    ``utilisation`` = hours used / regular available hours (0 where nothing is available and
+    nothing used, ``inf`` where only overtime was used). ``objective`` is HiGHS's value, which
+    includes the tiny priority tie-break; ``costs.total`` is the plan's real cost.
+    """
+
+    status: str
+    message: str
+    production_by_method: FloatArray
+    production: FloatArray
+    inventory: FloatArray
+    backorder: FloatArray
+    shortfall: FloatArray
+    overtime_hours: FloatArray
+    hours_used: FloatArray
+    utilisation: FloatArray
+    headcount: FloatArray
+    hires: FloatArray
+    fires: FloatArray
+    costs: CostBreakdown
+    objective: float
+    build_seconds: float
+    solve_seconds: float
+    n_variables: int
+    n_constraints: int
+    n_nonzeros: int
+    warnings: list[PlanningIssue] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+class _Labels:
+    """Readable names for messages; falls back to 0-based indices."""
+
+    def __init__(self, problem: PlanningProblem) -> None:
+        self._p = problem.product_names
+        self._r = problem.resource_names
+        self._t = problem.month_labels
+
+    def product(self, p: int) -> str:
+        return f"product {self._p[p]!r}" if self._p is not None else f"product {p}"
+
+    def resource(self, r: int) -> str:
+        return f"resource {self._r[r]!r}" if self._r is not None else f"resource {r}"
+
+    def month(self, t: int) -> str:
+        return f"month {self._t[t]!r}" if self._t is not None else f"month {t}"
+
+
+@dataclass
+class _Prepared:
+    """Validated inputs as float arrays of the right shape."""
+
+    req: FloatArray
+    avail: FloatArray
+    open_inv: FloatArray
+    open_bo: FloatArray
+    hold: FloatArray
+    back: FloatArray
+    ss: FloatArray
+    short: FloatArray
+    end_bo: FloatArray
+    ot_max: FloatArray
+    ot_cost: FloatArray
+    m_prod: IntArray
+    m_res: IntArray
+    m_hours: FloatArray
+    m_cost: FloatArray
+    m_prio: FloatArray
+    pool_of: IntArray  # [R], -1 outside any pool
+    hpp: FloatArray  # [Q,T]
+    pools: Sequence[LabourPool]
+    warnings: list[PlanningIssue]
+
+
+def _as_array(
+    value: ArrayLike | None,
+    shape: tuple[int, ...],
+    name: str,
+    issues: list[PlanningIssue],
+    default: float = 0.0,
+) -> FloatArray:
+    if value is None:
+        return np.full(shape, default)
+    arr = np.asarray(value, dtype=np.float64)
+    try:
+        return np.array(np.broadcast_to(arr, shape), dtype=np.float64)
+    except ValueError:
+        issues.append(PlanningIssue(None, None, f"{name} has shape {arr.shape}, expected {shape}"))
+        return np.full(shape, default)
+
+
+def _cell_issues(
+    bad: NDArray[np.bool_],
+    describe: Any,
+    issues: list[PlanningIssue],
+) -> None:
+    """Report each flagged cell via ``describe(index) -> PlanningIssue``, capped."""
+    cells = np.argwhere(bad)
+    for idx in cells[:MAX_ISSUES_PER_CHECK]:
+        issues.append(describe(tuple(int(i) for i in idx)))
+    if len(cells) > MAX_ISSUES_PER_CHECK:
+        first = describe(tuple(int(i) for i in cells[0]))
+        issues.append(
+            PlanningIssue(
+                None,
+                None,
+                f"... and {len(cells) - MAX_ISSUES_PER_CHECK} more like: {first.message}",
+            )
+        )
+
+
+def _check_nonneg(
+    arr: FloatArray,
+    name: str,
+    issues: list[PlanningIssue],
+    labels: _Labels,
+    axes: str,
+    allow_inf: bool = False,
+) -> None:
+    """Flag negative, NaN and (unless allowed) infinite cells; ``axes`` is e.g. "pt" or "r"."""
+    bad = np.isnan(arr) | (arr < 0)
+    if not allow_inf:
+        bad |= np.isinf(arr)
+
+    def describe(idx: tuple[int, ...]) -> PlanningIssue:
+        where = dict(zip(axes, idx, strict=True))
+        p, r, t = where.get("p"), where.get("r"), where.get("t")
+        parts = [
+            labels.product(p) if p is not None else None,
+            labels.resource(r) if r is not None else None,
+            labels.month(t) if t is not None else None,
+        ]
+        loc = ", ".join(s for s in parts if s)
+        value = arr[idx]
+        what = "must be a finite number >= 0" if not allow_inf else "must be >= 0"
+        return PlanningIssue(r, t, f"{name} {what}, got {value} ({loc})", p)
+
+    _cell_issues(bad, describe, issues)
+
+
+def _capacity_upper_bound(prep: _Prepared, overtime_allowed: bool) -> FloatArray:
+    """Most hours each resource could ever give per month (largest crew, full overtime)."""
+    ot = prep.ot_max if overtime_allowed else np.zeros_like(prep.ot_max)
+    cap = prep.avail + ot
+    for q, pool in enumerate(prep.pools):
+        share = pool.max_overtime_share if overtime_allowed else 0.0
+        crew = prep.hpp[q] * pool.max_headcount * (1.0 + share)
+        for r in pool.resources:
+            cap[r] = np.minimum(cap[r], crew)
+    return cap
+
+
+def _check_coverage(
+    prep: _Prepared, overtime_allowed: bool, labels: _Labels, issues: list[PlanningIssue]
+) -> None:
+    """Products that need production but can never get it -> error; late-only -> warning."""
+    n_p, n_t = prep.req.shape
+    need = np.cumsum(prep.req, axis=1) + (prep.open_bo - prep.open_inv)[:, None]  # [P,T]
+    uncovered = need > 1e-9
+    has_method = np.zeros(n_p, dtype=bool)
+    has_method[prep.m_prod] = True
+
+    for p in np.flatnonzero(uncovered[:, -1] & ~has_method)[:MAX_ISSUES_PER_CHECK]:
+        t0 = int(np.argmax(uncovered[p]))
+        issues.append(
+            PlanningIssue(
+                None,
+                t0,
+                f"{labels.product(int(p))} needs {need[p, -1]:g} units from "
+                f"{labels.month(t0)} on but has no production method",
+                int(p),
+            )
+        )
+    n_orphans = int(np.count_nonzero(uncovered[:, -1] & ~has_method))
+    if n_orphans > MAX_ISSUES_PER_CHECK:
+        issues.append(PlanningIssue(None, None, f"... {n_orphans} products in all have no method"))
+
+    if prep.m_prod.size == 0:
+        return
+    cap = _capacity_upper_bound(prep, overtime_allowed)
+    cum_cap = np.cumsum(np.where(np.isfinite(cap), cap, 1e300), axis=1)  # [R,T]
+    # A method can have produced by month t if it needs no hours or its resource had any
+    # capacity in months 0..t.
+    m_ok = (prep.m_hours[:, None] == 0) | (cum_cap[prep.m_res] > 0)  # [M,T]
+    ok_count = np.zeros((n_p, n_t), dtype=np.int64)
+    np.add.at(ok_count, prep.m_prod, m_ok.astype(np.int64))
+    ok = ok_count > 0
+
+    never = has_method & uncovered[:, -1] & ~ok[:, -1]
+    reported = 0
+    for p in np.flatnonzero(never):
+        t0 = int(np.argmax(uncovered[p]))
+        for r in np.unique(prep.m_res[prep.m_prod == p]):
+            if reported < MAX_ISSUES_PER_CHECK:
+                issues.append(
+                    PlanningIssue(
+                        int(r),
+                        t0,
+                        f"{labels.product(int(p))} needs {need[p, -1]:g} units from "
+                        f"{labels.month(t0)} on, but {labels.resource(int(r))} (its only "
+                        "resource) has no capacity in any month and there is no alternate "
+                        "method",
+                        int(p),
+                    )
+                )
+            reported += 1
+
+    late = uncovered & (prep.req > 0) & ~ok & (has_method & ~never)[:, None]
+    cells = np.argwhere(late)
+    for p, t in cells[:MAX_ISSUES_PER_CHECK]:
+        r = int(prep.m_res[np.flatnonzero(prep.m_prod == p)[0]])
+        prep.warnings.append(
+            PlanningIssue(
+                r,
+                int(t),
+                f"{labels.product(int(p))} requirement in {labels.month(int(t))} will be "
+                f"backordered: {labels.resource(r)} has no capacity up to that month",
+                int(p),
+            )
+        )
+
+
+def _prepare(problem: PlanningProblem) -> _Prepared:
+    """Validate and normalise inputs; raise PlanningInputError listing every problem found."""
+    issues: list[PlanningIssue] = []
+    labels = _Labels(problem)
+    req = np.asarray(problem.requirement, dtype=np.float64)
+    avail = np.asarray(problem.available_hours, dtype=np.float64)
+    if req.ndim != 2 or avail.ndim != 2 or req.shape[1] != avail.shape[1]:
+        raise PlanningInputError(
+            [
+                PlanningIssue(
+                    None,
+                    None,
+                    f"requirement must be [products, months] and available_hours "
+                    f"[resources, months] with the same months; got {req.shape} and "
+                    f"{avail.shape}",
+                )
+            ]
+        )
+    n_p, n_t = req.shape
+    n_r = avail.shape[0]
+    for names, n, what in (
+        (problem.product_names, n_p, "product_names"),
+        (problem.resource_names, n_r, "resource_names"),
+        (problem.month_labels, n_t, "month_labels"),
+    ):
+        if names is not None and len(names) != n:
+            raise PlanningInputError(
+                [PlanningIssue(None, None, f"{what} has {len(names)} entries, expected {n}")]
+            )
+
+    pool_of = np.full(n_r, -1, dtype=np.int64)
+    hpp = np.zeros((len(problem.pools), n_t))
+    for q, pool in enumerate(problem.pools):
+        pname = pool.name or f"labour pool {q}"
+        hpp[q] = _as_array(pool.hours_per_person, (n_t,), f"{pname} hours_per_person", issues)
+        for r in pool.resources:
+            if not 0 <= r < n_r:
+                issues.append(PlanningIssue(r, None, f"{pname} names unknown resource {r}"))
+            elif pool_of[r] >= 0:
+                issues.append(
+                    PlanningIssue(r, None, f"{labels.resource(r)} is in more than one pool")
+                )
+            else:
+                pool_of[r] = q
+        scalars = {
+            "headcount0": pool.headcount0,
+            "max_overtime_share": pool.max_overtime_share,
+            "regular_hour_cost": pool.regular_hour_cost,
+            "overtime_hour_cost": pool.overtime_hour_cost,
+            "hire_cost": pool.hire_cost,
+            "fire_cost": pool.fire_cost,
+            "min_headcount": pool.min_headcount,
+        }
+        for key, value in scalars.items():
+            if not (math.isfinite(value) and value >= 0):
+                issues.append(PlanningIssue(None, None, f"{pname} {key} must be finite and >= 0"))
+        if math.isnan(pool.max_headcount) or pool.max_headcount < pool.min_headcount:
+            issues.append(
+                PlanningIssue(
+                    None,
+                    None,
+                    f"{pname} max_headcount {pool.max_headcount} < min_headcount "
+                    f"{pool.min_headcount}",
+                )
+            )
+        _check_nonneg(hpp[q], f"{pname} hours_per_person", issues, labels, "t")
+
+    pooled = pool_of >= 0
+    default_ot = np.where(pooled[:, None], np.inf, 0.0) * np.ones((1, n_t))
+    ot_max = (
+        default_ot
+        if problem.overtime_hours_max is None
+        else _as_array(problem.overtime_hours_max, (n_r, n_t), "overtime_hours_max", issues)
+    )
+    ot_cost = _as_array(problem.overtime_cost, (n_r,), "overtime_cost", issues)
+    for q, pool in enumerate(problem.pools):
+        for r in pool.resources:
+            if 0 <= r < n_r and pool_of[r] == q:
+                ot_cost[r] = pool.overtime_hour_cost
+
+    back = _as_array(problem.backorder_cost, (n_p,), "backorder_cost", issues)
+    short = (
+        0.5 * back
+        if problem.shortfall_cost is None
+        else _as_array(problem.shortfall_cost, (n_p,), "shortfall_cost", issues)
+    )
+
+    n_m = len(problem.methods)
+    m_prod = np.fromiter((m.product for m in problem.methods), dtype=np.int64, count=n_m)
+    m_res = np.fromiter((m.resource for m in problem.methods), dtype=np.int64, count=n_m)
+    m_hours = np.fromiter((m.hours_per_unit for m in problem.methods), dtype=float, count=n_m)
+    m_cost = np.fromiter((m.cost_per_unit for m in problem.methods), dtype=float, count=n_m)
+    m_prio = np.fromiter((m.priority for m in problem.methods), dtype=float, count=n_m)
+
+    prep = _Prepared(
+        req=req.copy(),
+        avail=avail.copy(),
+        open_inv=_as_array(problem.opening_inventory, (n_p,), "opening_inventory", issues),
+        open_bo=_as_array(problem.opening_backorder, (n_p,), "opening_backorder", issues),
+        hold=_as_array(problem.holding_cost, (n_p,), "holding_cost", issues),
+        back=back,
+        ss=_as_array(problem.safety_stock, (n_p, n_t), "safety_stock", issues),
+        short=short,
+        end_bo=np.zeros(n_p),
+        ot_max=ot_max,
+        ot_cost=ot_cost,
+        m_prod=m_prod,
+        m_res=m_res,
+        m_hours=m_hours,
+        m_cost=m_cost,
+        m_prio=m_prio,
+        pool_of=pool_of,
+        hpp=hpp,
+        pools=problem.pools,
+        warnings=[],
+    )
+
+    _check_nonneg(prep.req, "requirement", issues, labels, "pt")
+    _check_nonneg(prep.avail, "available_hours", issues, labels, "rt", allow_inf=True)
+    unpooled_inf = np.isinf(prep.avail) & ~pooled[:, None]
+    _cell_issues(
+        unpooled_inf,
+        lambda i: PlanningIssue(
+            i[0],
+            i[1],
+            f"available_hours is infinite for {labels.resource(i[0])} in {labels.month(i[1])}"
+            " but the resource is in no labour pool",
+        ),
+        issues,
+    )
+    _check_nonneg(prep.open_inv, "opening_inventory", issues, labels, "p")
+    _check_nonneg(prep.open_bo, "opening_backorder", issues, labels, "p")
+    _check_nonneg(prep.hold, "holding_cost", issues, labels, "p")
+    _check_nonneg(prep.back, "backorder_cost", issues, labels, "p")
+    _check_nonneg(prep.ss, "safety_stock", issues, labels, "pt")
+    _check_nonneg(prep.short, "shortfall_cost", issues, labels, "p")
+    if problem.ending_backorder_cost is None:
+        # Making a unit costs its method cost plus, on a crewed resource, the crew's pay for
+        # its hours; backlog left at the end should never look cheaper than that.
+        rate = np.zeros(n_r)
+        for q, pool in enumerate(problem.pools):
+            rate[pool_of == q] = pool.regular_hour_cost
+        cheapest = np.full(n_p, np.inf)
+        ok_m = (m_prod >= 0) & (m_prod < n_p) & (m_res >= 0) & (m_res < n_r)
+        unit = m_cost[ok_m] + m_hours[ok_m] * rate[m_res[ok_m]]
+        np.minimum.at(cheapest, m_prod[ok_m], np.where(np.isfinite(unit), unit, np.inf))
+        prep.end_bo = np.where(np.isfinite(cheapest), cheapest, 0.0)
+    else:
+        prep.end_bo = _as_array(
+            problem.ending_backorder_cost, (n_p,), "ending_backorder_cost", issues
+        )
+        _check_nonneg(prep.end_bo, "ending_backorder_cost", issues, labels, "p")
+    _check_nonneg(prep.ot_max, "overtime_hours_max", issues, labels, "rt", allow_inf=True)
+    _check_nonneg(prep.ot_cost, "overtime_cost", issues, labels, "r")
+
+    bad_m = (
+        (m_prod < 0)
+        | (m_prod >= n_p)
+        | (m_res < 0)
+        | (m_res >= n_r)
+        | ~np.isfinite(m_hours)
+        | (m_hours < 0)
+        | ~np.isfinite(m_cost)
+        | (m_cost < 0)
+        | ~np.isfinite(m_prio)
+    )
+    for m in np.flatnonzero(bad_m)[:MAX_ISSUES_PER_CHECK]:
+        meth = problem.methods[m]
+        in_range = 0 <= meth.resource < n_r
+        issues.append(
+            PlanningIssue(
+                meth.resource if in_range else None,
+                None,
+                f"method {m} ({meth}) needs product in [0,{n_p}), resource in [0,{n_r}), "
+                "hours_per_unit >= 0 and cost_per_unit >= 0",
+                meth.product if 0 <= meth.product < n_p else None,
+            )
+        )
+    if issues:
+        raise PlanningInputError(issues)
+
+    _check_coverage(prep, problem.overtime_allowed, labels, issues)
+    if issues:
+        raise PlanningInputError(issues)
+    return prep
+
+
+def check_problem(problem: PlanningProblem) -> list[PlanningIssue]:
+    """Validate without solving: raise PlanningInputError, else return the warnings."""
+    return _prepare(problem).warnings
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass
+class _Layout:
+    """Column and row offsets of each variable / constraint block."""
+
+    n_m: int
+    n_p: int
+    n_r: int
+    n_q: int
+    n_t: int
+    ss_idx: IntArray  # flat (p*T+t) cells with a safety-stock target
+    x: int = 0
+    inv: int = 0
+    bo: int = 0
+    short: int = 0
+    ot: int = 0
+    w: int = 0
+    hire: int = 0
+    fire: int = 0
+    n_col: int = 0
+    # rows
+    bal: int = 0
+    cap: int = 0
+    ss: int = 0
+    pool_reg: int = 0
+    pool_ot: int = 0
+    wf: int = 0
+    n_row: int = 0
+
+    def __post_init__(self) -> None:
+        mt, pt, rt, qt = (
+            self.n_m * self.n_t,
+            self.n_p * self.n_t,
+            self.n_r * self.n_t,
+            self.n_q * self.n_t,
+        )
+        self.x = 0
+        self.inv = self.x + mt
+        self.bo = self.inv + pt
+        self.short = self.bo + pt
+        self.ot = self.short + self.ss_idx.size
+        self.w = self.ot + rt
+        self.hire = self.w + qt
+        self.fire = self.hire + qt
+        self.n_col = self.fire + qt
+        self.bal = 0
+        self.cap = self.bal + pt
+        self.ss = self.cap + rt
+        self.pool_reg = self.ss + self.ss_idx.size
+        self.pool_ot = self.pool_reg + qt
+        self.wf = self.pool_ot + qt
+        self.n_row = self.wf + qt
+
+
+@dataclass
+class _Model:
+    layout: _Layout
+    cost: FloatArray
+    col_lo: FloatArray
+    col_up: FloatArray
+    row_lo: FloatArray
+    row_up: FloatArray
+    start: NDArray[np.int32]
+    index: NDArray[np.int32]
+    value: FloatArray
+
+
+def _grid(n: int, n_t: int) -> tuple[IntArray, IntArray]:
+    """(entity, month) index pairs for an [n, T] block in row-major order."""
+    e, t = np.divmod(np.arange(n * n_t, dtype=np.int64), n_t)
+    return e, t
+
+
+def build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) -> _Model:
+    """Assemble costs, bounds and the CSC matrix from COO triplets, all vectorised."""
+    n_p, n_t = prep.req.shape
+    n_r, n_q, n_m = prep.avail.shape[0], len(prep.pools), prep.m_prod.size
+    ss_idx = np.flatnonzero(prep.ss.ravel() > 0)
+    lay = _Layout(n_m=n_m, n_p=n_p, n_r=n_r, n_q=n_q, n_t=n_t, ss_idx=ss_idx)
+    inf = highspy.kHighsInf
+
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
+    vals: list[FloatArray] = []
+
+    def add(r: IntArray, c: IntArray, v: FloatArray | float) -> None:
+        rows.append(r)
+        cols.append(c)
+        vals.append(np.broadcast_to(np.asarray(v, dtype=np.float64), r.shape))
+
+    cost = np.zeros(lay.n_col)
+    col_lo = np.zeros(lay.n_col)
+    col_up = np.full(lay.n_col, inf)
+
+    # x[m,t]: balance row of its product, capacity row of its resource, pool row.
+    m, t = _grid(n_m, n_t)
+    xcol = lay.x + m * n_t + t
+    add(lay.bal + prep.m_prod[m] * n_t + t, xcol, 1.0)
+    hours = prep.m_hours[m]
+    has_h = hours != 0
+    add(lay.cap + prep.m_res[m[has_h]] * n_t + t[has_h], xcol[has_h], hours[has_h])
+    q_of_m = prep.pool_of[prep.m_res[m]]
+    in_pool = has_h & (q_of_m >= 0)
+    add(lay.pool_reg + q_of_m[in_pool] * n_t + t[in_pool], xcol[in_pool], hours[in_pool])
+    best_prio = np.full(n_p, np.inf)
+    np.minimum.at(best_prio, prep.m_prod, prep.m_prio)
+    rank = prep.m_prio - best_prio[prep.m_prod] if n_m else prep.m_prio
+    cost[xcol] = (prep.m_cost + tiebreak * rank)[m]
+
+    # I[p,t], B[p,t]: this month's balance and next month's.
+    p, t = _grid(n_p, n_t)
+    icol, bcol = lay.inv + p * n_t + t, lay.bo + p * n_t + t
+    bal = lay.bal + p * n_t + t
+    nxt = t < n_t - 1
+    add(bal, icol, -1.0)
+    add(bal[nxt] + 1, icol[nxt], 1.0)
+    add(bal, bcol, 1.0)
+    add(bal[nxt] + 1, bcol[nxt], -1.0)
+    cost[icol] = prep.hold[p]
+    cost[bcol] = prep.back[p] + np.where(nxt, 0.0, prep.end_bo[p])
+
+    # S[p,t] only where a safety-stock target exists: I + S >= ss, 0 <= S <= ss.
+    scol = lay.short + np.arange(ss_idx.size)
+    srow = lay.ss + np.arange(ss_idx.size)
+    add(srow, lay.inv + ss_idx, 1.0)
+    add(srow, scol, 1.0)
+    ss_flat = prep.ss.ravel()[ss_idx]
+    cost[scol] = prep.short[ss_idx // n_t]
+    col_up[scol] = ss_flat
+
+    # OT[r,t]: raises its resource's capacity; pooled overtime also counts against the crew.
+    r, t = _grid(n_r, n_t)
+    otcol = lay.ot + r * n_t + t
+    add(lay.cap + r * n_t + t, otcol, -1.0)
+    q_of_r = prep.pool_of[r]
+    pooled = q_of_r >= 0
+    add(lay.pool_reg + q_of_r[pooled] * n_t + t[pooled], otcol[pooled], -1.0)
+    add(lay.pool_ot + q_of_r[pooled] * n_t + t[pooled], otcol[pooled], 1.0)
+    cost[otcol] = prep.ot_cost[r]
+    col_up[otcol] = prep.ot_max.ravel() if overtime_allowed else 0.0
+
+    # W, H, F per pool and month.
+    if n_q:
+        q, t = _grid(n_q, n_t)
+        wcol, hcol, fcol = lay.w + q * n_t + t, lay.hire + q * n_t + t, lay.fire + q * n_t + t
+        hpp = prep.hpp.ravel()
+        share = np.array([pl.max_overtime_share for pl in prep.pools])[q]
+        wf = lay.wf + q * n_t + t
+        add(lay.pool_reg + q * n_t + t, wcol, -hpp)
+        add(lay.pool_ot + q * n_t + t, wcol, -share * hpp * (1.0 if overtime_allowed else 0.0))
+        add(wf, wcol, 1.0)
+        nxt_q = t < n_t - 1
+        add(wf[nxt_q] + 1, wcol[nxt_q], -1.0)
+        add(wf, hcol, -1.0)
+        add(wf, fcol, 1.0)
+        reg_cost = np.array([pl.regular_hour_cost for pl in prep.pools])
+        cost[wcol] = reg_cost[q] * hpp
+        cost[hcol] = np.array([pl.hire_cost for pl in prep.pools])[q]
+        cost[fcol] = np.array([pl.fire_cost for pl in prep.pools])[q]
+        col_lo[wcol] = np.array([pl.min_headcount for pl in prep.pools])[q]
+        col_up[wcol] = np.array([pl.max_headcount for pl in prep.pools])[q]
+
+    # Row bounds.
+    row_lo = np.full(lay.n_row, -inf)
+    row_up = np.zeros(lay.n_row)
+    rhs = prep.req.copy()
+    rhs[:, 0] += prep.open_bo - prep.open_inv
+    row_lo[lay.bal : lay.cap] = rhs.ravel()
+    row_up[lay.bal : lay.cap] = rhs.ravel()
+    row_up[lay.cap : lay.ss] = prep.avail.ravel()
+    row_lo[lay.ss : lay.pool_reg] = ss_flat
+    row_up[lay.ss : lay.pool_reg] = inf
+    if n_q:
+        wf_rhs = np.zeros((n_q, n_t))
+        wf_rhs[:, 0] = [pl.headcount0 for pl in prep.pools]
+        row_lo[lay.wf :] = wf_rhs.ravel()
+        row_up[lay.wf :] = wf_rhs.ravel()
+
+    all_rows = np.concatenate(rows)
+    all_cols = np.concatenate(cols)
+    all_vals = np.concatenate(vals)
+    keep = all_vals != 0
+    all_rows, all_cols, all_vals = all_rows[keep], all_cols[keep], all_vals[keep]
+    order = np.lexsort((all_rows, all_cols))
+    counts = np.bincount(all_cols, minlength=lay.n_col)
+    start = np.zeros(lay.n_col + 1, dtype=np.int32)
+    np.cumsum(counts, out=start[1:])
+    return _Model(
+        layout=lay,
+        cost=cost,
+        col_lo=col_lo,
+        col_up=col_up,
+        row_lo=row_lo,
+        row_up=row_up,
+        start=start,
+        index=all_rows[order].astype(np.int32),
+        value=all_vals[order],
+    )
+
+
+_STATUS_TEXT = {
+    "kOptimal": ("optimal", "Optimal plan found."),
+    "kInfeasible": (
+        "infeasible",
+        "No plan satisfies the constraints (check headcount bounds and fixed inputs).",
+    ),
+    "kUnbounded": ("unbounded", "The cost can be made arbitrarily low (check for negative costs)."),
+    "kUnboundedOrInfeasible": (
+        "infeasible_or_unbounded",
+        "The model is infeasible or unbounded (check headcount bounds and costs).",
+    ),
+    "kTimeLimit": ("time_limit", "The solver hit its time limit before proving optimality."),
+    "kIterationLimit": ("iteration_limit", "The solver hit its iteration limit."),
+    "kInterrupt": ("interrupted", "The solve was interrupted."),
+    "kHighsInterrupt": ("interrupted", "The solve was interrupted."),
+    "kMemoryLimit": ("memory_limit", "The solver ran out of memory."),
+    "kModelEmpty": ("optimal", "Nothing to plan (empty model)."),
+}
+
+
+def describe_status(status: highspy.HighsModelStatus) -> tuple[str, str]:
+    """HiGHS model status -> (short code, sentence for a planner)."""
+    name = status.name
+    return _STATUS_TEXT.get(name, ("solver_error", f"The solver failed ({name})."))
+
+
+def solve_plan(
+    problem: PlanningProblem,
+    *,
+    solver: str = "choose",
+    threads: int | None = None,
+    time_limit: float | None = None,
+    tiebreak: float = 1e-4,
+    highs_options: Mapping[str, Any] | None = None,
+) -> PlanResult:
+    """Minimise total plan cost; raise PlanningInputError before solving if inputs are bad.
+
+    ``solver`` is HiGHS's (``choose``, ``simplex``, ``ipm``, ``pdlp``); ``tiebreak`` is added
+    per unit and priority step over a product's preferred method so equal-cost methods follow
+    priority.
+    """
+    t0 = time.perf_counter()
+    prep = _prepare(problem)
+    mdl = build_model(prep, overtime_allowed=problem.overtime_allowed, tiebreak=tiebreak)
+    lay = mdl.layout
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("solver", solver)
+    if threads is not None:
+        h.setOptionValue("threads", threads)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    for key, value in (highs_options or {}).items():
+        h.setOptionValue(key, value)
+    status = h.passModel(
+        lay.n_col,
+        lay.n_row,
+        int(mdl.index.size),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        mdl.cost,
+        mdl.col_lo,
+        mdl.col_up,
+        mdl.row_lo,
+        mdl.row_up,
+        mdl.start,
+        mdl.index,
+        mdl.value,
+        np.zeros(lay.n_col, dtype=np.int32),  # all continuous
+    )
+    if status == highspy.HighsStatus.kError:
+        raise PlanningSolveError("model_error", "HiGHS rejected the assembled model")
+    t1 = time.perf_counter()
+    h.run()
+    t2 = time.perf_counter()
+
+    code, message = describe_status(h.getModelStatus())
+    has_solution = h.getInfo().primal_solution_status == 2  # kSolutionStatusFeasible
+    if code in {"infeasible", "unbounded", "infeasible_or_unbounded"}:
+        raise PlanningInputError([PlanningIssue(None, None, message)])
+    if code != "optimal" and not has_solution:
+        raise PlanningSolveError(code, message)
+    sol = np.asarray(h.getSolution().col_value, dtype=np.float64)
+    return _extract(prep, lay, sol, h, code, message, t1 - t0, t2 - t1)
+
+
+def _extract(
+    prep: _Prepared,
+    lay: _Layout,
+    sol: FloatArray,
+    h: highspy.Highs,
+    code: str,
+    message: str,
+    build_s: float,
+    solve_s: float,
+) -> PlanResult:
+    n_p, n_r, n_q, n_m, n_t = lay.n_p, lay.n_r, lay.n_q, lay.n_m, lay.n_t
+    sol = np.maximum(sol, 0.0)  # clip solver noise: every column is >= 0
+    x = sol[lay.x : lay.inv].reshape(n_m, n_t)
+    inv = sol[lay.inv : lay.bo].reshape(n_p, n_t)
+    bo = sol[lay.bo : lay.short].reshape(n_p, n_t)
+    short = np.zeros(n_p * n_t)
+    short[lay.ss_idx] = sol[lay.short : lay.ot]
+    short = short.reshape(n_p, n_t)
+    ot = sol[lay.ot : lay.w].reshape(n_r, n_t)
+    w = sol[lay.w : lay.hire].reshape(n_q, n_t)
+    hires = sol[lay.hire : lay.fire].reshape(n_q, n_t)
+    fires = sol[lay.fire : lay.n_col].reshape(n_q, n_t)
+
+    production = np.zeros((n_p, n_t))
+    np.add.at(production, prep.m_prod, x)
+    hours_used = np.zeros((n_r, n_t))
+    np.add.at(hours_used, prep.m_res, x * prep.m_hours[:, None])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(
+            prep.avail > 0,
+            hours_used / prep.avail,
+            np.where(hours_used > 1e-9, np.inf, 0.0),
+        )
+
+    pools = prep.pools
+    labour = hire_c = fire_c = 0.0
+    for q, pl in enumerate(pools):
+        labour += float(pl.regular_hour_cost * (prep.hpp[q] * w[q]).sum())
+        hire_c += float(pl.hire_cost * hires[q].sum())
+        fire_c += float(pl.fire_cost * fires[q].sum())
+    costs = CostBreakdown(
+        production=float((prep.m_cost[:, None] * x).sum()),
+        overtime=float((prep.ot_cost[:, None] * ot).sum()),
+        holding=float((prep.hold[:, None] * inv).sum()),
+        backorder=float((prep.back[:, None] * bo).sum() + (prep.end_bo * bo[:, -1]).sum()),
+        shortfall=float((prep.short[:, None] * short).sum()),
+        labour=labour,
+        hiring=hire_c,
+        firing=fire_c,
+    )
+    return PlanResult(
+        status=code,
+        message=message,
+        production_by_method=x,
+        production=production,
+        inventory=inv,
+        backorder=bo,
+        shortfall=short,
+        overtime_hours=ot,
+        hours_used=hours_used,
+        utilisation=util,
+        headcount=w,
+        hires=hires,
+        fires=fires,
+        costs=costs,
+        objective=float(h.getInfo().objective_function_value),
+        build_seconds=build_s,
+        solve_seconds=solve_s,
+        n_variables=lay.n_col,
+        n_constraints=lay.n_row,
+        n_nonzeros=int(h.getNumNz()),
+        warnings=prep.warnings,
+    )

@@ -1,0 +1,6 @@
+"""``python -m sop_cycle.relay``: the outbox relay as its own process."""
+
+from sop_shared.serve import run_relay
+
+if __name__ == "__main__":
+    run_relay("sop_cycle.settings:get_settings")

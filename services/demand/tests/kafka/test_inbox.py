@@ -1,0 +1,151 @@
+"""The consumer runner applies each event once in effect, through a real broker."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+from prometheus_client import REGISTRY
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from sop_demand.products import service
+from sop_demand.products.models import Product
+from sop_demand.products.schemas import ProductCreate
+from sop_shared.broker import EmbeddedBroker
+from sop_shared.db import transaction
+from sop_shared.events import CloudEvent, new_event
+from sop_shared.inbox import ConsumerRunner, apply_once
+from sop_shared.inbox.models import ProcessedMessage
+from sop_shared.kafka import ensure_topics
+from sop_shared.settings import KafkaSettings
+from sop_shared.testing import wait_until
+
+pytestmark = pytest.mark.kafka
+
+
+def _bump_price(session: Session, event: CloudEvent) -> None:
+    """A deliberately non-idempotent effect, so a second application would show."""
+    product = session.exec(select(Product).where(Product.code == event.subject)).one()
+    product.price += 1
+    session.add(product)
+
+
+def _fail(session: Session, event: CloudEvent) -> None:
+    raise ValueError("this handler always fails")
+
+
+@pytest.fixture
+def product_code(engine: Engine) -> str:
+    code = f"IN-{uuid.uuid4().hex[:8]}"
+    with transaction(engine) as s:
+        service.create_product(
+            s, data=ProductCreate(code=code, name=code, family="F", category="C")
+        )
+    return code
+
+
+def _price(engine: Engine, code: str) -> float:
+    with Session(engine) as s:
+        return s.exec(select(Product.price).where(Product.code == code)).one()
+
+
+@pytest.fixture
+def runner_for(engine: Engine, kafka_settings: KafkaSettings) -> Iterator:
+    started: list[tuple[ConsumerRunner, threading.Event, threading.Thread]] = []
+
+    def _start(topic: str, handlers: dict) -> ConsumerRunner:
+        runner = ConsumerRunner(
+            engine,
+            kafka_settings.model_copy(update={"consumer_max_attempts": 2}),
+            consumer_name=f"test.{uuid.uuid4().hex[:8]}",
+            topics=[topic],
+            handlers=handlers,
+        )
+        stop = threading.Event()
+        thread = threading.Thread(target=runner.run_forever, args=(stop,), daemon=True)
+        thread.start()
+        started.append((runner, stop, thread))
+        return runner
+
+    yield _start
+    for _, stop, thread in started:
+        stop.set()
+        thread.join(15)
+
+
+def test_same_event_delivered_twice_is_applied_once(
+    engine: Engine,
+    broker: EmbeddedBroker,
+    kafka_settings: KafkaSettings,
+    product_code: str,
+    runner_for,
+) -> None:
+    topic = f"test.inbox.{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_settings, [topic])
+    event = new_event(source="/test", type="test.bump.v1", subject=product_code, data={})
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+    for _ in range(2):  # a redelivery: the same record twice
+        producer.send(topic, key=product_code.encode(), value=event.to_json()).get(10)
+    producer.close()
+    runner = runner_for(topic, {"test.bump.v1": _bump_price})
+
+    def consumed(outcome: str) -> float:
+        labels = {"consumer": runner.consumer_name, "outcome": outcome}
+        return REGISTRY.get_sample_value("sop_events_consumed_total", labels) or 0.0
+
+    wait_until(lambda: consumed("applied") + consumed("duplicate") == 2, timeout=60)
+    assert (consumed("applied"), consumed("duplicate")) == (1.0, 1.0)
+    assert _price(engine, product_code) == 1.0
+    assert apply_once(engine, runner.consumer_name, event, _bump_price) is False
+    assert _price(engine, product_code) == 1.0
+
+
+def test_handler_writes_and_inbox_row_commit_together(engine: Engine, product_code: str) -> None:
+    event = new_event(source="/test", type="test.fail.v1", subject=product_code, data={})
+    with pytest.raises(ValueError, match="always fails"):
+        apply_once(engine, "test.atomic", event, _fail)
+    with Session(engine) as s:
+        assert s.get(ProcessedMessage, ("test.atomic", event.id)) is None
+    assert apply_once(engine, "test.atomic", event, _bump_price) is True
+    assert _price(engine, product_code) == 1.0
+
+
+def test_poison_event_goes_to_the_dead_letter_topic(
+    engine: Engine,
+    broker: EmbeddedBroker,
+    kafka_settings: KafkaSettings,
+    product_code: str,
+    runner_for,
+) -> None:
+    topic = f"test.dlq.{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_settings, [topic, f"{topic}.dlq"])
+    poison = new_event(source="/test", type="test.fail.v1", subject=product_code, data={})
+    good = new_event(source="/test", type="test.bump.v1", subject=product_code, data={})
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+    producer.send(topic, key=b"k", value=poison.to_json()).get(10)
+    producer.send(topic, key=b"k", value=good.to_json()).get(10)
+    producer.close()
+    runner_for(topic, {"test.fail.v1": _fail, "test.bump.v1": _bump_price})
+    # the partition moves on past the poison record...
+    wait_until(lambda: _price(engine, product_code) == 1.0, timeout=60)
+    # ...which waits on the dead-letter topic with the error.
+    dlq = KafkaConsumer(
+        f"{topic}.dlq",
+        bootstrap_servers=broker.bootstrap,
+        group_id=f"dlq-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+    )
+    records: list = []
+    wait_until(
+        lambda: records.extend(r for rs in dlq.poll(500).values() for r in rs) or records,
+        timeout=30,
+    )
+    dlq.close()
+    assert CloudEvent.from_json(records[0].value).id == poison.id
+    assert dict(records[0].headers)["error"].startswith(b"this handler always fails")

@@ -1,0 +1,3 @@
+"""S&OP supply service."""
+
+import sop_shared.db  # noqa: F401  (sets the metadata naming convention before any model)

@@ -1,0 +1,27 @@
+"""The supply service: Sites, item-site parameters, inventory, inventory targets, the supply plan and supplier contracts (S&OP step 4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from sop_shared.app import create_service_app
+from sop_shared.readmodels.products import router as products_router
+from sop_supply import models  # noqa: F401  (register the tables before the app starts)
+from sop_supply.consumers.handlers import consumers
+from sop_supply.settings import SupplySettings, get_settings
+from sop_supply.sites.routes import router as sites_router
+
+SERVICE_DIR = Path(__file__).resolve().parents[2]
+
+
+def create_app(settings: SupplySettings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or get_settings(),
+        title="S&OP supply service",
+        description="Sites, item-site parameters, inventory, inventory targets, the supply plan and supplier contracts (S&OP step 4).",
+        service_dir=SERVICE_DIR,
+        routers=[sites_router, products_router],
+        consumers=consumers(),
+    )

@@ -1,0 +1,1 @@
+"""Pure supply-planning calculations (netting, lot sizing, BOM explosion, safety stock)."""

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sop_supply.main import create_app
+from sop_supply.settings import SupplySettings
+
+
+@pytest.fixture(scope="session")
+def service_dir() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def app_factory() -> Callable[..., Any]:
+    return lambda **overrides: create_app(SupplySettings(**overrides))

@@ -1,0 +1,114 @@
+"""Bearer-token auth (JWT, HS256 by default) and the roles of ARCHITECTURE.md.
+
+Endpoints declare the roles they accept with ``require_roles``; ``admin`` is
+accepted everywhere. Only health, readiness, metrics and docs stay open.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from sop_shared.problems import Forbidden, Unauthorized
+from sop_shared.settings import AuthSettings
+
+
+class Role(StrEnum):
+    viewer = "viewer"
+    demand_planner = "demand_planner"
+    supply_planner = "supply_planner"
+    capacity_planner = "capacity_planner"
+    sop_coordinator = "sop_coordinator"
+    executive = "executive"
+    integration = "integration"
+    admin = "admin"
+
+
+ALL_ROLES = frozenset(Role)
+#: Anyone signed in may read.
+READ_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class Caller:
+    subject: str
+    roles: frozenset[Role]
+
+    @property
+    def name(self) -> str:
+        return self.subject
+
+
+def create_token(
+    settings: AuthSettings,
+    *,
+    subject: str,
+    roles: list[str] | list[Role],
+    ttl_seconds: int | None = None,
+) -> str:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "roles": [str(Role(r)) for r in roles],
+        "iss": settings.issuer,
+        "iat": now,
+        "exp": now + (ttl_seconds if ttl_seconds is not None else settings.token_ttl_seconds),
+    }
+    return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)
+
+
+def decode_token(settings: AuthSettings, token: str) -> Caller:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=[settings.jwt_algorithm],
+            issuer=settings.issuer,
+            options={"require": ["exp", "sub", "iss"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("The token has expired.", code="token-expired") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthorized(f"The token is not valid: {exc}.", code="invalid-token") from exc
+    roles = set()
+    for raw in claims.get("roles", []):
+        try:
+            roles.add(Role(raw))
+        except ValueError:
+            continue
+    return Caller(subject=str(claims["sub"]), roles=frozenset(roles))
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT signed with the platform secret")
+
+
+def current_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("A bearer token is required.")
+    settings: AuthSettings = request.app.state.settings.auth
+    return decode_token(settings, credentials.credentials)
+
+
+def require_roles(*roles: Role) -> Any:
+    """Dependency that lets through callers holding one of ``roles`` (or admin)."""
+    allowed = frozenset(roles) | {Role.admin}
+
+    def _check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+        if not caller.roles & allowed:
+            raise Forbidden(
+                f"This action needs one of the roles: {', '.join(sorted(allowed))}.",
+                required_roles=sorted(allowed),
+            )
+        return caller
+
+    _check.allowed_roles = allowed  # type: ignore[attr-defined]  # read by the access-matrix test
+    return Depends(_check)

@@ -1,0 +1,180 @@
+"""``make run``: the embedded broker and the four services as processes on loopback.
+
+Ctrl-C (SIGINT) or SIGTERM stops every process this started. The same class
+starts the stack for the end-to-end tests, on free ports and throw-away databases.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from sop_shared.auth import create_token
+from sop_shared.broker import EmbeddedBroker
+from sop_shared.settings import AuthSettings, PlatformSettings
+
+SERVICES = {"demand": 8101, "supply": 8102, "capacity": 8103, "cycle": 8104}
+
+
+@dataclass
+class DevStack:
+    data_dir: Path
+    ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
+    broker_port: int = 19092
+    database_urls: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    quiet: bool = False
+    broker: EmbeddedBroker | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.broker_port}"
+
+    def service_env(self) -> dict[str, str]:
+        env = {**os.environ, **self.env}
+        env["SOP_KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap
+        env["SOP_DATA_DIR"] = str(self.data_dir)
+        for name, port in self.ports.items():
+            env[f"SOP_{name.upper()}_PORT"] = str(port)
+            env[f"SOP_{name.upper()}_URL"] = self.url(name)
+            if name in self.database_urls:
+                env[f"SOP_{name.upper()}_DATABASE_URL"] = self.database_urls[name]
+        return env
+
+    def start_broker(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.broker = EmbeddedBroker(
+            port=self.broker_port, log_path=self.data_dir / "broker.log"
+        ).start()
+
+    def stop_broker(self) -> None:
+        if self.broker is not None:
+            self.broker.stop()
+
+    def start_service(self, name: str) -> None:
+        log = open(self.data_dir / f"{name}.log", "ab")  # noqa: SIM115  (closed with the process)
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", f"sop_{name}"],
+            env=self.service_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT if self.quiet else None,
+        )
+
+    def stop_service(self, name: str, sig: int = signal.SIGTERM) -> None:
+        proc = self.processes.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+    def wait_ready(self, names: list[str] | None = None, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        for name in names or list(self.ports):
+            while True:
+                proc = self.processes.get(name)
+                if proc is not None and proc.poll() is not None:
+                    raise RuntimeError(
+                        f"{name} exited with {proc.returncode}; see {self.data_dir / (name + '.log')}"
+                    )
+                try:
+                    if httpx.get(self.url(name) + "/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{name} not ready after {timeout}s")
+                time.sleep(0.2)
+
+    def start(self) -> DevStack:
+        self.start_broker()
+        for name in self.ports:
+            self.start_service(name)
+        self.wait_ready()
+        return self
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.stop_service(name)
+        self.stop_broker()
+
+    def __enter__(self) -> DevStack:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def load_demo(stack: DevStack, token: str) -> str | None:
+    """Load the demo company through the public APIs, if the demo loader is installed."""
+    try:
+        demo = importlib.import_module("sop_cycle.demo")
+    except ModuleNotFoundError:
+        return None
+    return str(demo.load({n: stack.url(n) for n in stack.ports}, token))
+
+
+def main() -> int:
+    platform = PlatformSettings()
+    ports = {
+        name: int(os.environ.get(f"SOP_{name.upper()}_PORT", port))
+        for name, port in SERVICES.items()
+    }
+    broker_port = int(
+        os.environ.get("SOP_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092").rpartition(":")[2]
+    )
+    stack = DevStack(data_dir=platform.data_dir, ports=ports, broker_port=broker_port, quiet=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    out = sys.stdout
+    try:
+        out.write(
+            f"starting broker on {stack.bootstrap} and services (logs in {platform.data_dir})\n"
+        )
+        out.flush()
+        stack.start()
+        token = create_token(AuthSettings(), subject="dev-admin", roles=["admin"])
+        demo = load_demo(stack, token) if os.environ.get("SOP_LOAD_DEMO", "1") == "1" else None
+        out.write("\nS&OP platform is up:\n")
+        for name in stack.ports:
+            out.write(f"  {name:<9} {stack.url(name)}   docs {stack.url(name)}/docs\n")
+        out.write(f"  broker    {stack.bootstrap}\n")
+        if demo:
+            out.write(f"  demo      {demo}\n")
+        out.write(f"\ndevelopment token (admin):\n{token}\n\nPress Ctrl-C to stop.\n")
+        out.flush()
+        while not stop.wait(1.0):
+            for name, proc in stack.processes.items():
+                if proc.poll() is not None:
+                    out.write(f"{name} exited with {proc.returncode}; stopping\n")
+                    stop.set()
+    finally:
+        stack.stop()
+        out.write("stopped\n")
+        out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

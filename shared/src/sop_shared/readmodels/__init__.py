@@ -1,0 +1,1 @@
+"""Local copies of master data owned by another service, fed by its events."""

@@ -1,0 +1,99 @@
+"""Settings shared by every service (pydantic-settings only).
+
+Common values (broker, token secret, service URLs) are read under ``SOP_``;
+each service's own values under ``SOP_<SVC>_`` (see ``ServiceSettings``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "sop-local-development-secret-not-for-production"
+ROOT = Path(__file__).resolve().parents[3]
+
+
+class KafkaSettings(BaseSettings):
+    """Broker connection; the consumer timings are low so groups join in ~3 s (STYLE §0)."""
+
+    model_config = SettingsConfigDict(env_prefix="SOP_KAFKA_", extra="ignore")
+
+    bootstrap_servers: str = "127.0.0.1:19092"
+    enabled: bool = True
+    partitions: int = 3
+    session_timeout_ms: int = 6000
+    heartbeat_interval_ms: int = 1000
+    max_poll_interval_ms: int = 300000
+    max_poll_records: int = 50
+    request_timeout_ms: int = 10000
+    delivery_timeout_ms: int = 15000
+    relay_batch_size: int = 200
+    relay_idle_seconds: float = 0.2
+    consumer_max_attempts: int = 5
+
+
+class AuthSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOP_AUTH_", extra="ignore")
+
+    jwt_secret: str = DEV_SECRET
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    issuer: str = "sop-platform"
+    token_ttl_seconds: int = 8 * 3600
+
+
+class ServiceUrls(BaseSettings):
+    """Where the other services answer; used by REST calls between services."""
+
+    model_config = SettingsConfigDict(env_prefix="SOP_", extra="ignore")
+
+    demand_url: str = "http://127.0.0.1:8101"
+    supply_url: str = "http://127.0.0.1:8102"
+    capacity_url: str = "http://127.0.0.1:8103"
+    cycle_url: str = "http://127.0.0.1:8104"
+
+
+class PlatformSettings(BaseSettings):
+    """Settings common to every service, under ``SOP_``."""
+
+    model_config = SettingsConfigDict(env_prefix="SOP_", extra="ignore")
+
+    env: Literal["local", "test", "production"] = "local"
+    data_dir: Path = ROOT / "var"
+    log_level: str = "INFO"
+    log_json: bool = True
+    max_body_bytes: int = 200 * 1024 * 1024
+
+
+class ServiceSettings(BaseSettings):
+    """Base of each ``<Svc>Settings``; subclasses set ``service_name`` and ``env_prefix``."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_nested_delimiter="__")
+
+    service_name: str = "service"
+    host: str = "127.0.0.1"
+    port: int = 8100
+    database_url: str = ""
+    migrate_on_start: bool = True
+    run_workers: bool = True
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    urls: ServiceUrls = Field(default_factory=ServiceUrls)
+
+    @model_validator(mode="after")
+    def _defaults_and_fail_fast(self) -> ServiceSettings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.platform.data_dir / (self.service_name + '.db')}"
+        if self.platform.env == "production" and self.auth.jwt_secret == DEV_SECRET:
+            raise ValueError("SOP_AUTH_JWT_SECRET must be set outside local and test")
+        if self.platform.env == "production" and len(self.auth.jwt_secret) < 32:
+            raise ValueError("SOP_AUTH_JWT_SECRET must be at least 32 characters")
+        return self
+
+    @property
+    def topic(self) -> str:
+        """The one topic this service produces to (ARCHITECTURE.md: one per domain)."""
+        return f"sop.{self.service_name}.v1"

@@ -163,7 +163,7 @@ def main() -> None:
     kinds = outcome.item_exceptions["kind"].value_counts().to_dict()
     print(
         f"supply plan: {args.items} item-sites x {args.months} months, "
-        f"{len(np.asarray(instance.bom.parent_index))} BOM lines -> {instance.n_materials} materials"
+        f"{np.size(instance.bom.parent_index)} BOM lines -> {instance.n_materials} materials"
     )
     print(
         f"  best of {args.repeat}: {min(timings):.3f} s  (all: "

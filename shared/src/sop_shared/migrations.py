@@ -59,3 +59,17 @@ def _run(context: Any, connection: Any, target_metadata: MetaData) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def verify_round_trip(service_dir: Path, url: str) -> None:
+    """upgrade head → downgrade base → upgrade head → no autogenerate drift (CI's migration gate)."""
+    upgrade(service_dir, url)
+    downgrade(service_dir, url, "base")
+    upgrade(service_dir, url)
+    check(service_dir, url)
+
+
+if __name__ == "__main__":
+    import sys
+
+    verify_round_trip(Path(sys.argv[1]), sys.argv[2])

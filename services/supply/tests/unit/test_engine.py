@@ -284,6 +284,8 @@ class TestInputValidation:
             ({"demand": [[1.0, np.nan, 1.0, 1.0, 1.0, 1.0]]}, "demand"),
             ({"safety_stock": [[1.0, 2.0]]}, "safety_stock"),
             ({"on_hand": [1.0, 2.0]}, "on_hand"),
+            ({"is_make": ["B"]}, "is_make"),
+            ({"is_make": [2]}, "is_make"),
         ],
     )
     def test_bad_inputs_are_rejected(self, override: dict[str, object], message: str) -> None:

@@ -116,7 +116,7 @@ class TestDaysOfSupply:
 
         dos = ss.days_of_supply(stock, demand, window_months=1)
 
-        assert_allclose(dos[:2], [[60.8, 60.8], [0, 0]])
+        assert_allclose(dos[:2], [[60.8, 60.8], [0.0, 0.0]])
         assert np.isinf(dos[2]).all()
 
 
@@ -179,8 +179,17 @@ def test_safety_stock_is_never_negative(
         assert (result >= 0).all()
         assert np.isfinite(result).all()
     # The statistical policy equals max(0, z x sigma_LT) computed element by element.
-    expected = [
-        max(0.0, NormalDist().inv_cdf(p) * math.sqrt(lt * sd**2 + d**2 * slt**2))
-        for p, d, sd, lt, slt in zip(csl, mean, std, lead, lead_std, strict=True)
-    ]
+    expected = np.array(
+        [
+            max(0.0, NormalDist().inv_cdf(p) * math.sqrt(lt * sd**2 + d**2 * slt**2))
+            for p, d, sd, lt, slt in zip(
+                csl.tolist(),
+                mean.tolist(),
+                std.tolist(),
+                lead.tolist(),
+                lead_std.tolist(),
+                strict=True,
+            )
+        ]
+    )
     assert_allclose(policies[3], expected, rtol=1e-9, atol=1e-9)

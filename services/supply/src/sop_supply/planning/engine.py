@@ -88,14 +88,15 @@ class PlanningInput:
     """Inputs for ``plan_supply``: N item-sites × T months, validated and normalised.
 
     Time-phased fields accept a scalar, ``[N]`` (same every month) or ``[N, T]`` and are
-    stored as ``[N, T]`` float64. ``on_hand`` is the opening stock the caller computed (on hand
-    + in transit − quality hold). ``lead_time`` is whole months. ``lot_multiple`` 0 means no
-    multiple. ``shelf_life_months`` 0 or NaN means no shelf life. ``max_stock`` ``inf`` means
-    no maximum.
+    stored as ``[N, T]`` float64; every field is a numpy array after construction (the
+    annotations say what the constructor accepts). ``on_hand`` is the opening stock the
+    caller computed (on hand + in transit − quality hold). ``lead_time`` is whole months.
+    ``is_make`` is boolean (True = make, False = buy). ``lot_multiple`` 0 means no multiple.
+    ``shelf_life_months`` 0 or NaN means no shelf life. ``max_stock`` ``inf`` means no maximum.
     """
 
-    demand: FloatArray
-    on_hand: FloatArray
+    demand: npt.ArrayLike
+    on_hand: npt.ArrayLike
     safety_stock: npt.ArrayLike
     lead_time: npt.ArrayLike
     is_make: npt.ArrayLike
@@ -144,11 +145,14 @@ class PlanningInput:
         if self.constrained_production is not None:
             constrained = per_cell(self.constrained_production, n, t, "constrained_production")
             _nonneg(constrained, "constrained_production")
+        is_make = np.asarray(self.is_make)
+        if is_make.dtype.kind not in "biu" or not np.isin(is_make, (0, 1)).all():
+            raise ValueError("is_make: expected booleans (True = make, False = buy)")
         values: dict[str, object] = {
             "demand": demand,
             "on_hand": on_hand,
             "lead_time": lead_raw.astype(np.int64),
-            "is_make": _vector(self.is_make, n, "is_make", dtype=np.bool_),
+            "is_make": _vector(is_make, n, "is_make", dtype=np.bool_),
             "shelf_life_months": np.where(np.isnan(shelf), 0.0, shelf),
             "constrained_production": constrained,
             "n": n,
@@ -219,7 +223,8 @@ def plan_supply(
     safe_multiple = np.where(has_multiple, multiple, 1.0)
     frozen_items = _frozen_mask(inputs, frozen)
     # Month-major copies: each step of the loop then reads/writes contiguous rows.
-    demand_tm = np.ascontiguousarray(inputs.demand.T)
+    demand = np.asarray(inputs.demand, dtype=np.float64)
+    demand_tm = np.ascontiguousarray(demand.T)
     sched_tm = np.ascontiguousarray(np.asarray(inputs.scheduled_receipts).T)
     ss_tm = np.ascontiguousarray(np.asarray(inputs.safety_stock).T)
     constrained_tm = None
@@ -259,13 +264,13 @@ def plan_supply(
     releases, past_due = _offset_by_lead_time(planned_receipts, lead)
     shortage = np.maximum(-closing, 0.0)
     excess = np.maximum(closing - np.asarray(inputs.max_stock), 0.0)
-    dos = _days_of_supply(closing, inputs.demand, dos_window_months, days_per_month)
+    dos = _days_of_supply(closing, demand, dos_window_months, days_per_month)
     value = np.maximum(closing, 0.0) * np.asarray(inputs.unit_cost)[:, None]
     holding = value * (np.asarray(inputs.holding_cost_rate)[:, None] / 12.0)
     return PlanningResult(
-        demand=inputs.demand,
+        demand=demand,
         opening_stock=np.ascontiguousarray(opening_tm.T),
-        scheduled_receipts=np.asarray(inputs.scheduled_receipts, dtype=np.float64),
+        scheduled_receipts=np.ascontiguousarray(inputs.scheduled_receipts, dtype=np.float64),
         planned_receipts=planned_receipts,
         planned_releases=releases,
         release_past_due=past_due,
@@ -300,7 +305,7 @@ def _days_of_supply(
     positive = daily > 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         dos = np.divide(closing, daily, out=np.full_like(closing, np.inf), where=positive)
-    pass
+    dos[closing <= 0] = 0.0
     return dos
 
 
@@ -328,7 +333,7 @@ def find_exceptions(inputs: PlanningInput, result: PlanningResult) -> pd.DataFra
     if with_shelf.any():
         rows = np.flatnonzero(with_shelf)
         sub_closing = closing[rows]
-        surplus = sub_closing - forward_demand(inputs.demand[rows], shelf[rows])
+        surplus = sub_closing - forward_demand(np.asarray(inputs.demand)[rows], shelf[rows])
         mask = np.zeros_like(closing, dtype=np.bool_)
         mask[rows] = surplus > QTY_TOLERANCE
         size = np.zeros_like(closing)

@@ -1,0 +1,38 @@
+"""Cross-service tests: the services run as processes on loopback with a real broker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sop_shared.broker import free_port
+from sop_shared.devstack import SERVICES, DevStack
+from sop_shared.testing import create_database, drop_database
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def new_stack(tmp: Path) -> DevStack:
+    """A stack on free ports with fresh databases (PostgreSQL when configured)."""
+    urls = {name: create_database(name, tmp) for name in SERVICES}
+    return DevStack(
+        data_dir=tmp,
+        ports={name: free_port() for name in SERVICES},
+        broker_port=free_port(),
+        database_urls=urls,
+        env={"SOP_ENV": "test", "SOP_LOG_LEVEL": "INFO"},
+        quiet=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    running = new_stack(tmp_path_factory.mktemp("stack"))
+    try:
+        with running:
+            yield running
+    finally:
+        for url in running.database_urls.values():
+            drop_database(url)

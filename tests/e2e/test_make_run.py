@@ -54,7 +54,7 @@ def test_run_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         )
         assert proc.poll() is None, out.read_text()
         text = out.read_text()
-        for name, port in ports.items():
+        for port in ports.values():
             assert f"http://127.0.0.1:{port}" in text
             assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
         token = text.split("development token (admin):\n", 1)[1].split("\n", 1)[0]

@@ -23,6 +23,8 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from sop_shared.db import make_engine
 from sop_shared.health import router as health_router
 from sop_shared.inbox import ConsumerRunner, ConsumerSpec
+from sop_shared.jobs import JobRunner, fail_interrupted
+from sop_shared.jobs import router as jobs_router
 from sop_shared.logging import configure_logging, reset_request_id, set_request_id
 from sop_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from sop_shared.migrations import upgrade
@@ -155,6 +157,8 @@ def create_service_app(
         app.state.engine = engine
         if settings.migrate_on_start:
             upgrade(service_dir, settings.database_url)
+        fail_interrupted(engine, settings.service_name)
+        app.state.jobs = JobRunner(engine, settings.service_name)
         workers = (
             start_workers(settings, engine, consumer_specs) if settings.run_workers else Workers()
         )
@@ -166,6 +170,7 @@ def create_service_app(
             yield
         finally:
             workers.shutdown()
+            app.state.jobs.shutdown()
             engine.dispose()
 
     app = FastAPI(
@@ -187,6 +192,7 @@ def create_service_app(
     app.include_router(health_router)
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(jobs_router, prefix=API_PREFIX)
     _register_problem_schema(app)
     return app
 

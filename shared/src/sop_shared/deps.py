@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from sop_shared.auth import Caller, current_caller
+from sop_shared.jobs.runner import JobRunner
 from sop_shared.settings import ServiceSettings
 
 
@@ -29,6 +30,10 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+def get_jobs(request: Request) -> JobRunner:
+    return request.app.state.jobs  # type: ignore[no-any-return]
+
+
 def get_settings_dep(request: Request) -> Any:
     return request.app.state.settings
 
@@ -36,3 +41,4 @@ def get_settings_dep(request: Request) -> Any:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings_dep)]
 CallerDep = Annotated[Caller, Depends(current_caller)]
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]

@@ -2,7 +2,8 @@
 
 from sop_capacity.resources.models import Resource
 from sop_shared.inbox.models import ProcessedMessage
+from sop_shared.jobs.models import Job
 from sop_shared.outbox.models import OutboxEvent
 from sop_shared.readmodels.products import ProductRef
 
-__all__ = ["OutboxEvent", "ProcessedMessage", "ProductRef", "Resource"]
+__all__ = ["Job", "OutboxEvent", "ProcessedMessage", "ProductRef", "Resource"]

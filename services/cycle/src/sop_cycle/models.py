@@ -2,6 +2,7 @@
 
 from sop_cycle.cycles.models import Cycle
 from sop_shared.inbox.models import ProcessedMessage
+from sop_shared.jobs.models import Job
 from sop_shared.outbox.models import OutboxEvent
 
-__all__ = ["Cycle", "OutboxEvent", "ProcessedMessage"]
+__all__ = ["Job", "Cycle", "OutboxEvent", "ProcessedMessage"]

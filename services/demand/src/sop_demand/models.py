@@ -2,6 +2,7 @@
 
 from sop_demand.products.models import Product
 from sop_shared.inbox.models import ProcessedMessage
+from sop_shared.jobs.models import Job
 from sop_shared.outbox.models import OutboxEvent
 
-__all__ = ["OutboxEvent", "ProcessedMessage", "Product"]
+__all__ = ["Job", "OutboxEvent", "ProcessedMessage", "Product"]

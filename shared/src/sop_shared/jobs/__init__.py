@@ -1,0 +1,25 @@
+"""Long computations as jobs: ``202 Accepted`` with a job resource reporting progress and result.
+
+A job is a row; work runs in a background thread of the process (or, when split
+into partitions, in whichever replica the partition's Kafka message lands on).
+Progress and the final state are written in their own short transactions, so
+a reader sees them while the work goes on. A process that dies mid-job leaves
+it ``running``; at the next start-up such jobs are marked ``failed``
+(interrupted), never left half-done and silent.
+"""
+
+from sop_shared.jobs.models import Job, JobState
+from sop_shared.jobs.routes import JobRead, router
+from sop_shared.jobs.runner import JobRunner, complete_part, create_job, fail_interrupted, find_job
+
+__all__ = [
+    "Job",
+    "JobRead",
+    "JobRunner",
+    "JobState",
+    "complete_part",
+    "create_job",
+    "fail_interrupted",
+    "find_job",
+    "router",
+]

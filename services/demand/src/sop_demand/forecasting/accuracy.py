@@ -55,9 +55,7 @@ def mase_scale(
     return scale
 
 
-def forecast_lag(
-    cutoff: pd.Series, target: pd.Series, *, freq: str = "M"
-) -> pd.Series:
+def forecast_lag(cutoff: pd.Series, target: pd.Series, *, freq: str = "M") -> pd.Series:
     """Periods from a forecast's cutoff (last actual used) to its target period.
 
     A forecast for March made with actuals up to February has lag 1. ``freq`` is a pandas

@@ -25,6 +25,7 @@ from sop_shared.health import router as health_router
 from sop_shared.inbox import ConsumerRunner, ConsumerSpec
 from sop_shared.jobs import JobRunner, fail_interrupted
 from sop_shared.jobs import router as jobs_router
+from sop_shared.jobs.runner import Work
 from sop_shared.logging import configure_logging, reset_request_id, set_request_id
 from sop_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from sop_shared.migrations import upgrade
@@ -145,6 +146,7 @@ def create_service_app(
     consumers: Iterable[ConsumerSpec] = (),
     openapi_tags: list[dict[str, str]] | None = None,
     on_startup: Callable[[FastAPI], None] | None = None,
+    job_handlers: dict[str, Work] | None = None,
 ) -> FastAPI:
     configure_logging(
         settings.service_name, settings.platform.log_level, settings.platform.log_json
@@ -158,11 +160,13 @@ def create_service_app(
         if settings.migrate_on_start:
             upgrade(service_dir, settings.database_url)
         fail_interrupted(engine, settings.service_name)
-        app.state.jobs = JobRunner(engine, settings.service_name)
+        app.state.jobs = JobRunner(engine, settings.service_name, handlers=job_handlers)
         workers = (
             start_workers(settings, engine, consumer_specs) if settings.run_workers else Workers()
         )
         app.state.workers = workers
+        if settings.run_workers and job_handlers:
+            workers.start(f"{settings.service_name}-jobs", app.state.jobs.poll_forever)
         if on_startup is not None:
             on_startup(app)
         log.info("%s ready on %s:%s", settings.service_name, settings.host, settings.port)

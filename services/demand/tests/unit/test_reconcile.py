@@ -32,7 +32,7 @@ def test_exact_proportions_are_not_perturbed_by_rounding():
     np.testing.assert_array_equal(split_total(1200, [300, 600, 100], decimals=0), [360, 720, 120])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     total=st.integers(min_value=0, max_value=10**6),
     weights=st.lists(st.floats(min_value=0, max_value=1e5), min_size=1, max_size=12),

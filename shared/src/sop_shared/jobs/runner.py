@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -9,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from sop_shared.db import transaction
 from sop_shared.jobs.models import Job, JobState
@@ -65,7 +66,10 @@ def complete_part(
 
 
 def fail_interrupted(engine: Engine, service: str) -> int:
-    """At start-up: jobs this service left running or queued were cut off; mark them failed."""
+    """At start-up: single-part jobs left running were cut off; mark them failed.
+
+    Queued jobs are kept: the poller starts them, so work requested before a crash still runs.
+    """
     with transaction(engine) as session:
         result = session.exec(  # type: ignore[call-overload]
             update(Job)
@@ -84,19 +88,73 @@ def fail_interrupted(engine: Engine, service: str) -> int:
     return count
 
 
-class JobRunner:
-    """Runs job work in a small thread pool, recording state, progress and result."""
+def claim(engine: Engine, job_id: uuid.UUID) -> bool:
+    """Atomically move a queued job to running; False if another worker or replica got it."""
+    with transaction(engine) as session:
+        result = session.exec(  # type: ignore[call-overload]
+            update(Job)
+            .where(col(Job.id) == job_id, col(Job.state) == JobState.queued)
+            .values(state=JobState.running, started_at=datetime.now(UTC))
+        )
+        return bool(result.rowcount)
 
-    def __init__(self, engine: Engine, service: str, workers: int = 2) -> None:
+
+class JobRunner:
+    """Runs job work in a small thread pool, recording state, progress and result.
+
+    ``handlers`` map a job kind to its work; queued jobs of those kinds are picked
+    up by ``poll_forever`` (after the transaction that created them commits), so a
+    request or an event handler only writes the job row and returns.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        service: str,
+        workers: int = 2,
+        handlers: dict[str, Work] | None = None,
+    ) -> None:
         self.engine = engine
         self.service = service
+        self.handlers = dict(handlers or {})
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{service}-job")
+        self._inflight: set[uuid.UUID] = set()
+
+    def poll_once(self) -> int:
+        """Start every queued job this process knows how to run; returns how many started."""
+        if not self.handlers:
+            return 0
+        with Session(self.engine) as session:
+            queued = session.exec(
+                select(Job.id, Job.kind)
+                .where(col(Job.state) == JobState.queued, col(Job.kind).in_(list(self.handlers)))
+                .order_by(col(Job.created_at))
+                .limit(20)
+            ).all()
+        started = 0
+        for job_id, kind in queued:
+            if job_id in self._inflight or not claim(self.engine, job_id):
+                continue
+            self._inflight.add(job_id)
+            future = self.pool.submit(self.run, job_id, kind, self.handlers[kind], claimed=True)
+            future.add_done_callback(lambda _f, j=job_id: self._inflight.discard(j))
+            started += 1
+        return started
+
+    def poll_forever(self, stop: threading.Event, interval: float = 0.25) -> None:
+        while not stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                log.exception("job poller error")
+            stop.wait(interval)
 
     def submit(self, job_id: uuid.UUID, kind: str, work: Work) -> Future[None]:
         return self.pool.submit(self.run, job_id, kind, work)
 
-    def run(self, job_id: uuid.UUID, kind: str, work: Work) -> None:
-        _set(self.engine, job_id, state=JobState.running, started_at=datetime.now(UTC))
+    def run(self, job_id: uuid.UUID, kind: str, work: Work, *, claimed: bool = False) -> None:
+        if not claimed:
+            _set(self.engine, job_id, state=JobState.running, started_at=datetime.now(UTC))
 
         def report(progress: float, message: str | None = None) -> None:
             _set(self.engine, job_id, progress=max(0.0, min(progress, 1.0)), message=message)

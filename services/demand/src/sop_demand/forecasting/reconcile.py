@@ -33,11 +33,10 @@ def split_total(
     weights = np.nan_to_num(np.asarray(baseline, dtype=float), nan=0.0)
     if weights.ndim != 1 or weights.size == 0:
         raise ValueError("baseline must be a non-empty 1-d sequence")
-    frame = pd.DataFrame({"g": 0, "w": weights})
-    totals = pd.DataFrame({"g": [0], "total": [float(total)]})
-    return disaggregate(totals, frame, keys=["g"], baseline_col="w", decimals=decimals)[
-        "allocated"
-    ].to_numpy()
+    if total < 0 or (weights < 0).any():
+        raise ValueError("total and baseline must be non-negative")
+    group = np.zeros(weights.size, dtype=np.int64)
+    return _split(weights, np.full(weights.size, float(total)), group, 1, decimals)
 
 
 def disaggregate(
@@ -75,17 +74,24 @@ def disaggregate(
 
     group = merged.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
     total = merged[total_col].to_numpy(dtype=float)
-    n_groups = group.max() + 1 if group.size else 0
+    alloc = _split(w, total, group, int(group.max()) + 1 if group.size else 0, decimals)
+
+    out = baseline.copy()
+    out[out_col] = alloc
+    return out
+
+
+def _split(
+    w: np.ndarray, total: np.ndarray, group: np.ndarray, n_groups: int, decimals: int | None
+) -> np.ndarray:
+    """Per-row share of its group's total (``total`` repeated on every row of the group)."""
     w_sum = np.bincount(group, weights=w, minlength=n_groups)[group]
     count = np.bincount(group, minlength=n_groups)[group]
     share = np.where(w_sum > 0, w / np.where(w_sum > 0, w_sum, 1.0), 1.0 / count)
     alloc = total * share
     if decimals is not None:
         alloc = _largest_remainder(alloc, total, group, n_groups, decimals)
-
-    out = baseline.copy()
-    out[out_col] = alloc
-    return out
+    return alloc
 
 
 def _largest_remainder(

@@ -159,7 +159,8 @@ def create_service_app(
         app.state.engine = engine
         if settings.migrate_on_start:
             upgrade(service_dir, settings.database_url)
-        fail_interrupted(engine, settings.service_name)
+        if settings.run_workers:  # only a worker process recovers jobs cut off by a crash
+            fail_interrupted(engine, settings.service_name)
         app.state.jobs = JobRunner(engine, settings.service_name, handlers=job_handlers)
         workers = (
             start_workers(settings, engine, consumer_specs) if settings.run_workers else Workers()

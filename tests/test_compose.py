@@ -19,7 +19,18 @@ def test_compose_file_is_valid() -> None:
             pytest.fail("docker-compose is missing in CI; .ci/run installs Debian's docker-compose")
         pytest.skip("install Debian's docker-compose to validate the compose file")
     env = {**os.environ, "SOP_AUTH_JWT_SECRET": "x" * 40}
-    result = subprocess.run([tool, "config", "-q"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [tool, "config", "-q"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
-    services = subprocess.run([tool, "config", "--services"], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    assert {"postgres", "kafka", "demand", "supply", "capacity", "cycle"} <= set(services.stdout.split())
+    services = subprocess.run(
+        [tool, "config", "--services"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert {"postgres", "kafka", "demand", "supply", "capacity", "cycle"} <= set(
+        services.stdout.split()
+    )

@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.routing import APIRoute
+from opentelemetry.trace import SpanKind
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from sop_shared.db import make_engine
@@ -32,7 +33,7 @@ from sop_shared.migrations import upgrade
 from sop_shared.outbox import OutboxRelay
 from sop_shared.problems import ProblemDetails, install_problem_handlers, problem_response
 from sop_shared.settings import ServiceSettings
-from sop_shared.tracing import reset_traceparent, set_traceparent
+from sop_shared.tracing import span
 
 log = logging.getLogger("sop.app")
 
@@ -98,20 +99,15 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         token = set_request_id(request_id)
-        trace_token = set_traceparent(request.headers.get("traceparent"))
         started = time.perf_counter()
         try:
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > self.max_body_bytes:
-                response: Response = problem_response(
-                    request,
-                    status=413,
-                    code="payload-too-large",
-                    title="Request body too large",
-                    detail=f"The body exceeds {self.max_body_bytes} bytes.",
-                )
-            else:
-                response = await call_next(request)
+            with span(
+                f"{request.method} {request.url.path}",
+                traceparent=request.headers.get("traceparent"),
+                kind=SpanKind.SERVER,
+                attributes={"http.request.method": request.method, "url.path": request.url.path},
+            ):
+                response = await self._respond(request, call_next)
             route = request.scope.get("route")
             path = getattr(route, "path", "unmatched")
             elapsed = time.perf_counter() - started
@@ -133,7 +129,18 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
             return response
         finally:
             reset_request_id(token)
-            reset_traceparent(trace_token)
+
+    async def _respond(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > self.max_body_bytes:
+            return problem_response(
+                request,
+                status=413,
+                code="payload-too-large",
+                title="Request body too large",
+                detail=f"The body exceeds {self.max_body_bytes} bytes.",
+            )
+        return await call_next(request)
 
 
 def create_service_app(

@@ -166,6 +166,23 @@ _STATUS_CODES = {
 }
 
 
+_UNAVAILABLE_HINTS = (
+    "connect",
+    "connection",
+    "server closed",
+    "terminating",
+    "locked",
+    "timeout",
+    "shutting down",
+)
+
+
+def _is_unavailable(exc: OperationalError) -> bool:
+    """A lost or busy database (retry later) rather than a bug such as a missing column."""
+    text = str(exc.orig).lower()
+    return bool(exc.connection_invalidated) or any(hint in text for hint in _UNAVAILABLE_HINTS)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Render every error of the app as ``application/problem+json``."""
 
@@ -221,6 +238,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        if not _is_unavailable(exc):
+            return await _unexpected(request, exc)
         log.warning("database unavailable on %s: %s", request.url.path, exc.orig)
         return problem_response(
             request,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer
+from opentelemetry.trace import SpanKind
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -25,7 +26,7 @@ from sop_shared.inbox.models import ProcessedMessage
 from sop_shared.kafka import ensure_topics, make_consumer, make_producer
 from sop_shared.metrics import EVENTS_CONSUMED
 from sop_shared.settings import KafkaSettings
-from sop_shared.tracing import reset_traceparent, set_traceparent
+from sop_shared.tracing import span
 
 log = logging.getLogger("sop.inbox")
 
@@ -45,8 +46,11 @@ def _claim(session: Session, consumer: str, event: CloudEvent) -> bool:
     """Insert the inbox row; False when this consumer already applied the event."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = (
+        ProcessedMessage.__table__
+    )  # Core insert: ORM bulk paths do not report rowcounts reliably
     stmt = (
-        insert(ProcessedMessage)
+        insert(table)
         .values(
             consumer=consumer,
             event_id=event.id,
@@ -54,8 +58,9 @@ def _claim(session: Session, consumer: str, event: CloudEvent) -> bool:
             processed_at=datetime.now(UTC),
         )
         .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+        .returning(table.c.event_id)
     )
-    return bool(session.execute(stmt).rowcount)
+    return session.connection().execute(stmt).first() is not None
 
 
 def apply_once(engine: Engine, consumer: str, event: CloudEvent, handler: Handler) -> bool:
@@ -63,11 +68,13 @@ def apply_once(engine: Engine, consumer: str, event: CloudEvent, handler: Handle
     with transaction(engine) as session:
         if not _claim(session, consumer, event):
             return False
-        token = set_traceparent(event.traceparent)
-        try:
+        with span(
+            f"consume {event.type}",
+            traceparent=event.traceparent,
+            kind=SpanKind.CONSUMER,
+            attributes={"messaging.message.id": event.id, "sop.consumer": consumer},
+        ):
             handler(session, event)
-        finally:
-            reset_traceparent(token)
     return True
 
 
@@ -76,7 +83,10 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
         self.runner = runner
 
     def on_partitions_revoked(self, revoked: object) -> None:
-        self.runner.commit_offsets()
+        # Offsets are committed after every processed batch, before the next poll (in which
+        # a rebalance runs), so nothing is pending here; kafka-python 3 also forbids a
+        # blocking commit from this callback. Redelivery after a crash is absorbed by the inbox.
+        log.info("%s revoked %s", self.runner.consumer_name, revoked)
 
     def on_partitions_assigned(self, assigned: object) -> None:
         log.info("%s assigned %s", self.runner.consumer_name, assigned)

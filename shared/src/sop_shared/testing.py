@@ -8,6 +8,7 @@ runs inside an outer transaction that is rolled back (``create_savepoint``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -157,3 +158,76 @@ def client(app_factory: Callable[..., Any], session: Session, database_url: str)
     app.dependency_overrides[get_session] = _session
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+class TcpProxy:
+    """A loopback TCP forwarder a test can cut and restore, to simulate a database outage."""
+
+    def __init__(self, target_host: str, target_port: int, port: int | None = None) -> None:
+        import socket as _socket
+
+        self._socket = _socket
+        self.target = (target_host, target_port)
+        self.port = port or _free_port()
+        self._server: Any = None
+        self._conns: list[Any] = []
+        self._running = False
+
+    def start(self) -> TcpProxy:
+        import threading
+
+        server = self._socket.socket()
+        server.setsockopt(self._socket.SOL_SOCKET, self._socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", self.port))
+        server.listen(64)
+        self._server, self._running = server, True
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def _accept(self) -> None:
+        import threading
+
+        while self._running:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            try:
+                upstream = self._socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: Any, dst: Any) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.close()
+
+    def stop(self) -> None:
+        """Refuse new connections and cut the open ones."""
+        self._running = False
+        if self._server is not None:
+            self._server.close()
+        for conn in self._conns:
+            try:
+                conn.shutdown(self._socket.SHUT_RDWR)
+                conn.close()
+            except OSError:
+                pass
+        self._conns = []
+
+
+def _free_port() -> int:
+    from sop_shared.broker import free_port
+
+    return free_port()

@@ -10,6 +10,7 @@ from sop_shared.app import create_service_app
 from sop_shared.readmodels.products import router as products_router
 from sop_supply import models  # noqa: F401  (register the tables before the app starts)
 from sop_supply.consumers.handlers import consumers
+from sop_supply.masterdata.routes import router as masterdata_router
 from sop_supply.settings import SupplySettings, get_settings
 from sop_supply.sites.routes import router as sites_router
 
@@ -22,6 +23,6 @@ def create_app(settings: SupplySettings | None = None) -> FastAPI:
         title="S&OP supply service",
         description="Sites, item-site parameters, inventory, inventory targets, the supply plan and supplier contracts (S&OP step 4).",
         service_dir=SERVICE_DIR,
-        routers=[sites_router, products_router],
+        routers=[sites_router, masterdata_router, products_router],
         consumers=consumers(),
     )

@@ -5,6 +5,31 @@ from sop_shared.inbox.models import ProcessedMessage
 from sop_shared.jobs.models import Job
 from sop_shared.outbox.models import OutboxEvent
 from sop_shared.readmodels.products import ProductRef
+from sop_supply.masterdata.models import (
+    BomLine,
+    Contract,
+    InventorySnapshot,
+    ItemSite,
+    Material,
+    OpenSupply,
+    Supplier,
+    SupplyBudget,
+)
 from sop_supply.sites.models import Site
 
-__all__ = ["IdempotencyRecord", "Job", "OutboxEvent", "ProcessedMessage", "ProductRef", "Site"]
+__all__ = [
+    "BomLine",
+    "Contract",
+    "IdempotencyRecord",
+    "InventorySnapshot",
+    "ItemSite",
+    "Job",
+    "Material",
+    "OpenSupply",
+    "OutboxEvent",
+    "ProcessedMessage",
+    "ProductRef",
+    "Site",
+    "Supplier",
+    "SupplyBudget",
+]

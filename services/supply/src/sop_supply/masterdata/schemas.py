@@ -1,0 +1,209 @@
+"""Rows accepted by the bulk feeds and what the list endpoints return."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sop_shared.repository import Page
+from sop_shared.types import Code, Month
+
+SafetyStockPolicy = Literal["fixed", "months_of_cover", "days_of_cover", "statistical"]
+
+
+class IngestRow(BaseModel):
+    """A feed row: unknown columns refused; a blank cell means "use the default"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_default(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
+
+
+class BulkResult(BaseModel):
+    """What a bulk feed applied (replayed as is for a retried Idempotency-Key)."""
+
+    resource: str
+    received: int = Field(description="Rows in the batch")
+    created: int
+    updated: int
+    deleted: int = Field(default=0, description="Rows removed by a replacing feed")
+
+
+# --- materials and suppliers -------------------------------------------------------------
+
+
+class MaterialRow(IngestRow):
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+    unit: str = Field(default="EA", min_length=1, max_length=20)
+    family: str = Field(default="MATERIALS", min_length=1, max_length=100)
+    unit_cost: float = Field(default=0.0, ge=0)
+
+
+class MaterialRead(MaterialRow):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+class MaterialPage(Page[MaterialRead]):
+    pass
+
+
+class SupplierRow(IngestRow):
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+
+
+class SupplierRead(SupplierRow):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+class SupplierPage(Page[SupplierRead]):
+    pass
+
+
+# --- item-site parameters ----------------------------------------------------------------
+
+
+class ItemSiteRow(IngestRow):
+    """Supply parameters of one item (product or material) at one site."""
+
+    product: Code = Field(description="Product (read model) or material code")
+    site: Code
+    make_or_buy: Literal["make", "buy"]
+    lead_time_months: int = Field(ge=0, description="Whole months from release to receipt")
+    lead_time_std_months: float | None = Field(
+        default=None, ge=0, description="Lead-time standard deviation (statistical policy)"
+    )
+    moq: float = Field(default=0.0, ge=0, description="Minimum order quantity")
+    lot_multiple: float = Field(default=0.0, ge=0, description="Orders are multiples; 0 = none")
+    ss_policy: SafetyStockPolicy = "fixed"
+    ss_value: float = Field(
+        default=0.0,
+        ge=0,
+        description="fixed: units; months_of_cover: months; days_of_cover: days; "
+        "statistical: standard deviation of the monthly forecast error (units)",
+    )
+    service_level: float = Field(
+        default=0.95, gt=0, lt=1, description="Target cycle service level (statistical policy)"
+    )
+    max_stock: float | None = Field(
+        default=None, ge=0, description="Maximum stock; default safety stock + one month's lot"
+    )
+    unit_cost: float | None = Field(
+        default=None, ge=0, description="Default: the product's or material's cost"
+    )
+    holding_cost_rate: float = Field(default=0.2, ge=0, le=5, description="Per year")
+    shelf_life_months: int | None = Field(default=None, ge=1)
+
+
+class ItemSiteRead(ItemSiteRow):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+class ItemSitePage(Page[ItemSiteRead]):
+    pass
+
+
+# --- positions ---------------------------------------------------------------------------
+
+
+class InventoryRow(IngestRow):
+    """Stock at the end of ``month``; ``on_hand`` includes the quantity on quality hold."""
+
+    product: Code
+    site: Code
+    month: Month
+    on_hand: float = Field(ge=0)
+    in_transit: float = Field(default=0.0, ge=0)
+    quality_hold: float = Field(default=0.0, ge=0)
+
+
+class InventoryRead(InventoryRow):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+class InventoryPage(Page[InventoryRead]):
+    pass
+
+
+class OpenSupplyRow(IngestRow):
+    order_ref: Code
+    kind: Literal["purchase", "production"]
+    product: Code
+    site: Code
+    due_month: Month
+    quantity: float = Field(ge=0)
+    supplier: Code | None = None
+
+
+class OpenSupplyRead(OpenSupplyRow):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+class OpenSupplyPage(Page[OpenSupplyRead]):
+    pass
+
+
+# --- bills of material, contracts, budget --------------------------------------------------
+
+
+class BomRow(IngestRow):
+    product: Code = Field(description="The item made (a product, or a material made in house)")
+    material: Code = Field(description="The component consumed")
+    qty_per: float = Field(gt=0, description="Component quantity per unit, scrap included")
+
+
+class BomRead(BomRow):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+class BomPage(Page[BomRead]):
+    pass
+
+
+class ContractRow(IngestRow):
+    code: Code
+    supplier: Code
+    material: Code
+    period_start: Month
+    period_end: Month
+    min_volume: float = Field(default=0.0, ge=0, description="Committed minimum over the period")
+    max_volume: float = Field(ge=0, description="Committed maximum over the period")
+    price: float = Field(default=0.0, ge=0)
+
+
+class ContractRead(ContractRow):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+class ContractPage(Page[ContractRead]):
+    pass
+
+
+class SupplyBudgetRow(IngestRow):
+    """A budget line for one product or one family (exactly one of them) in one month."""
+
+    product: Code | None = None
+    family: str | None = Field(default=None, min_length=1, max_length=100)
+    month: Month
+    volume: float = Field(ge=0)
+    value: float = Field(ge=0)
+
+
+class SupplyBudgetRead(BaseModel):
+    product: str | None
+    family: str | None
+    month: str
+    volume: float
+    value: float
+
+
+class SupplyBudgetPage(Page[SupplyBudgetRead]):
+    pass

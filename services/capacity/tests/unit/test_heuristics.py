@@ -149,10 +149,13 @@ def test_bad_inputs_are_rejected():
         level(AggregateProblem(demand=[1, 1], units_per_worker=0, initial_workforce=1))
 
 
-def test_lp_is_no_dearer_than_either_heuristic():
+def test_lp_agrees_that_level_with_backorders_is_cheapest_here():
     # The same family as an LP: one crewed line, 1 hour a unit and 20 hours a person, so
     # regular pay is 2,000 / 20 = 100 an hour; no overtime. Both heuristic plans are feasible
-    # for the LP (headcount is continuous), so its optimum cannot cost more than 487,800.
+    # for the LP (headcount is continuous), so its optimum is at most 487,800. It is exactly
+    # that: a unit made by an extra person costs 100 in pay (plus 15 hiring), while
+    # backordering it costs 10 a month and the longest backlog lasts 2 months; and with
+    # 4,800 = 40 x 20 x 6 any smaller crew leaves backlog at the end.
     problem = PlanningProblem(
         requirement=[TEXTBOOK.demand],
         available_hours=[[np.inf] * 6],
@@ -176,5 +179,6 @@ def test_lp_is_no_dearer_than_either_heuristic():
         chase(TEXTBOOK).costs.total, level(TEXTBOOK, no_backorders=False).costs.total
     )
     assert plan.costs.total <= best_heuristic + 1e-6
+    assert plan.costs.total == pytest.approx(487800.0)
     assert plan.backorder[0, -1] == pytest.approx(0.0, abs=1e-6)
     assert plan.production.sum() == pytest.approx(4800.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import highspy
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,7 @@ from sop_capacity.planning import (
     PlanningInputError,
     PlanningProblem,
     check_problem,
+    describe_status,
     solve_plan,
 )
 
@@ -155,6 +157,8 @@ class TestLabourPool:
         assert plan.costs.overtime == pytest.approx(9600.0)
         assert plan.costs.labour == pytest.approx(96000.0)
         assert plan.costs.total == pytest.approx(105600.0)
+        # Crew hours 1,600 a month; month 2 uses 1,920 of them (120 %, i.e. overtime).
+        np.testing.assert_allclose(plan.crew_utilisation, [[1.0, 1.2, 1.0]], atol=1e-9)
 
     def test_hire_and_fire_when_overtime_is_dearer(self):
         # 50/h > 31.875/h: hire 1 in month 1 (who pre-builds 160 units), fire 1 in month 3.
@@ -301,13 +305,26 @@ class TestInputErrors:
         assert found == {(0, None, 0), (None, 0, 1), (0, None, None)}
 
 
+def test_solver_statuses_read_as_sentences():
+    code, message = describe_status(highspy.HighsModelStatus.kInfeasible)
+    assert code == "infeasible"
+    assert "No plan" in message
+    assert describe_status(highspy.HighsModelStatus.kTimeLimit)[0] == "time_limit"
+    assert describe_status(highspy.HighsModelStatus.kSolveError)[0] == "solver_error"
+
+
+def test_unknown_highs_option_is_refused():
+    with pytest.raises(ValueError, match="invalid HiGHS option"):
+        solve_plan(one_line([1], [10]), highs_options={"solver": "quantum"})
+
+
 def random_problem(seed: int) -> PlanningProblem:
     """2-4 products, 1-3 resources (maybe one pooled), 2-5 months, 1-2 methods each."""
     rng = np.random.default_rng(seed)
-    n_p, n_r, n_t = rng.integers(2, 5), rng.integers(1, 4), rng.integers(2, 6)
+    n_p, n_r, n_t = (int(rng.integers(lo, hi)) for lo, hi in ((2, 5), (1, 4), (2, 6)))
     methods = []
     for p in range(n_p):
-        for r in rng.choice(n_r, size=rng.integers(1, min(2, n_r) + 1), replace=False):
+        for r in rng.choice(n_r, size=int(rng.integers(1, min(2, n_r) + 1)), replace=False):
             methods.append(Method(p, int(r), float(rng.uniform(0.1, 2)), float(rng.uniform(0, 5))))
     pools = []
     if rng.random() < 0.5:

@@ -154,6 +154,25 @@ class TestConstrainedProduction:
         assert_allclose(result.planned_receipts[1], [5, 5, 5, 5])
         assert_allclose(result.shortage[1], [0, 0, 0, 0])
 
+    def test_nan_cells_are_not_constrained(self) -> None:
+        # Row 0 is in the capacity plan (20 a month); row 1 is not (NaN): it is netted as
+        # usual (MOQ 60 -> receipts 60, 0, 60 against demand 30 a month, no stock).
+        inputs = PlanningInput(
+            demand=[[30.0] * 3, [30.0] * 3],
+            on_hand=[0.0, 0.0],
+            safety_stock=0.0,
+            lead_time=[0, 0],
+            is_make=[True, True],
+            moq=[0.0, 60.0],
+            constrained_production=[[20.0] * 3, [np.nan] * 3],
+        )
+
+        result = plan_supply(inputs)
+
+        assert_allclose(result.planned_receipts, [[20, 20, 20], [60, 0, 60]])
+        assert_allclose(result.shortage[0], [10, 20, 30])
+        assert_allclose(result.shortage[1], [0, 0, 0])
+
     def test_unconstrained_make_item_has_no_shortage(self) -> None:
         # Same make item without the capacity plan: receipts 50, 100, 100, 100.
         inputs = PlanningInput(

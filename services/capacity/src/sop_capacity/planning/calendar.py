@@ -79,4 +79,4 @@ def available_hours(
                 ]
             )
         hours = np.repeat(hours, n_resources, axis=0)
-    return hours
+    return np.asarray(hours, dtype=np.float64)

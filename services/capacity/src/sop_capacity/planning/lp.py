@@ -97,15 +97,21 @@ ArrayLike = float | Sequence[float] | Sequence[Sequence[float]] | FloatArray
 class PlanningProblem:
     """Indices, not ORM rows: products 0..P-1, resources 0..R-1, months 0..T-1.
 
-    Per-product costs may be scalars (broadcast). ``overtime_hours_max`` defaults to 0 for
-    resources outside a pool and to unlimited for pooled ones (the pool's overtime share is
-    then the only limit); when given it applies to every resource. ``ending_backorder_cost``
-    is charged once per unit still backordered after the last month, on top of that month's
-    backorder cost; it defaults to the product's cheapest unit cost (method cost plus, on a
-    crewed resource, hours x regular hour cost), so pushing demand past the horizon does not
-    look cheaper than making it. ``shortfall_cost`` (per
-    unit-month below safety stock) defaults to half the backorder cost. ``available_hours`` may
-    be ``inf`` for a pooled resource whose only limit is its crew.
+    Shapes: requirement / safety_stock [P,T]; available_hours / overtime_hours_max [R,T];
+    per-product costs and opening positions [P] or a scalar; overtime_cost [R] or a scalar.
+
+    * Regular hours of a resource outside any pool cost nothing (paid anyway); its overtime
+      costs ``overtime_cost[r]``. On a pooled resource overtime costs the pool's
+      ``overtime_hour_cost`` and regular pay is charged per head (see LabourPool).
+    * ``overtime_hours_max`` defaults to 0 outside pools and to unlimited on pooled resources
+      (the crew's overtime share is then the limit); when given it applies to every resource.
+    * ``available_hours`` may be ``inf`` on a pooled resource limited only by its crew.
+    * ``shortfall_cost`` (per unit-month below safety stock) defaults to half the backorder
+      cost; safety stock is a soft target.
+    * ``ending_backorder_cost`` is charged once per unit still backordered after the last
+      month, on top of that month's backorder cost. It defaults to the product's cheapest
+      unit cost (method cost plus, on a crewed resource, hours x regular hour cost), so
+      pushing demand past the horizon does not look cheaper than making it.
     """
 
     requirement: ArrayLike
@@ -173,7 +179,8 @@ class PlanResult:
     [Q,T] per labour pool (in ``problem.pools`` order).
 
     ``utilisation`` = hours used / regular available hours (0 where nothing is available and
-    nothing used, ``inf`` where only overtime was used). ``objective`` is HiGHS's value, which
+    nothing used, ``inf`` where only overtime was used). ``crew_utilisation`` = hours used
+    on a pool's resources / (headcount x hours_per_person); above 1 means overtime. ``objective`` is HiGHS's value, which
     includes the tiny priority tie-break; ``costs.total`` is the plan's real cost.
     """
 
@@ -190,6 +197,7 @@ class PlanResult:
     headcount: FloatArray
     hires: FloatArray
     fires: FloatArray
+    crew_utilisation: FloatArray
     costs: CostBreakdown
     objective: float
     build_seconds: float
@@ -372,9 +380,9 @@ def _check_coverage(
                         int(r),
                         t0,
                         f"{labels.product(int(p))} needs {need[p, -1]:g} units from "
-                        f"{labels.month(t0)} on, but {labels.resource(int(r))} (its only "
-                        "resource) has no capacity in any month and there is no alternate "
-                        "method",
+                        f"{labels.month(t0)} on, but {labels.resource(int(r))} has no "
+                        "capacity in any month and no other method of the product can "
+                        "make it",
                         int(p),
                     )
                 )
@@ -401,14 +409,14 @@ def _prepare(problem: PlanningProblem) -> _Prepared:
     labels = _Labels(problem)
     req = np.asarray(problem.requirement, dtype=np.float64)
     avail = np.asarray(problem.available_hours, dtype=np.float64)
-    if req.ndim != 2 or avail.ndim != 2 or req.shape[1] != avail.shape[1]:
+    if req.ndim != 2 or avail.ndim != 2 or req.shape[1] != avail.shape[1] or req.shape[1] < 1:
         raise PlanningInputError(
             [
                 PlanningIssue(
                     None,
                     None,
                     f"requirement must be [products, months] and available_hours "
-                    f"[resources, months] with the same months; got {req.shape} and "
+                    f"[resources, months] with the same months (at least one); got {req.shape} and "
                     f"{avail.shape}",
                 )
             ]
@@ -603,7 +611,7 @@ class _Layout:
     x: int = 0
     inv: int = 0
     bo: int = 0
-    short: int = 0
+    inv_ss: int = 0
     ot: int = 0
     w: int = 0
     hire: int = 0
@@ -612,7 +620,6 @@ class _Layout:
     # rows
     bal: int = 0
     cap: int = 0
-    ss: int = 0
     pool_reg: int = 0
     pool_ot: int = 0
     wf: int = 0
@@ -628,16 +635,15 @@ class _Layout:
         self.x = 0
         self.inv = self.x + mt
         self.bo = self.inv + pt
-        self.short = self.bo + pt
-        self.ot = self.short + self.ss_idx.size
+        self.inv_ss = self.bo + pt
+        self.ot = self.inv_ss + self.ss_idx.size
         self.w = self.ot + rt
         self.hire = self.w + qt
         self.fire = self.hire + qt
         self.n_col = self.fire + qt
         self.bal = 0
         self.cap = self.bal + pt
-        self.ss = self.cap + rt
-        self.pool_reg = self.ss + self.ss_idx.size
+        self.pool_reg = self.cap + rt
         self.pool_ot = self.pool_reg + qt
         self.wf = self.pool_ot + qt
         self.n_row = self.wf + qt
@@ -647,6 +653,7 @@ class _Layout:
 class _Model:
     layout: _Layout
     cost: FloatArray
+    offset: float
     col_lo: FloatArray
     col_up: FloatArray
     row_lo: FloatArray
@@ -662,7 +669,7 @@ def _grid(n: int, n_t: int) -> tuple[IntArray, IntArray]:
     return e, t
 
 
-def build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) -> _Model:
+def _build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) -> _Model:
     """Assemble costs, bounds and the CSC matrix from COO triplets, all vectorised."""
     n_p, n_t = prep.req.shape
     n_r, n_q, n_m = prep.avail.shape[0], len(prep.pools), prep.m_prod.size
@@ -710,14 +717,20 @@ def build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) -> 
     cost[icol] = prep.hold[p]
     cost[bcol] = prep.back[p] + np.where(nxt, 0.0, prep.end_bo[p])
 
-    # S[p,t] only where a safety-stock target exists: I + S >= ss, 0 <= S <= ss.
-    scol = lay.short + np.arange(ss_idx.size)
-    srow = lay.ss + np.arange(ss_idx.size)
-    add(srow, lay.inv + ss_idx, 1.0)
-    add(srow, scol, 1.0)
+    # Safety stock without extra rows: where a target exists, stock is split into the part
+    # up to the target, J in [0, ss], and the rest, I. Shortfall is ss - J, so its penalty
+    # s * (ss - J) becomes cost (h - s) on J plus the constant s * ss. J costs no more than I,
+    # so it fills first. This halves the row count against an explicit I + S >= ss row.
+    p_ss, t_ss = np.divmod(ss_idx, n_t)
+    jcol = lay.inv_ss + np.arange(ss_idx.size)
+    jbal = lay.bal + ss_idx
+    j_nxt = t_ss < n_t - 1
+    add(jbal, jcol, -1.0)
+    add(jbal[j_nxt] + 1, jcol[j_nxt], 1.0)
     ss_flat = prep.ss.ravel()[ss_idx]
-    cost[scol] = prep.short[ss_idx // n_t]
-    col_up[scol] = ss_flat
+    cost[jcol] = prep.hold[p_ss] - prep.short[p_ss]
+    col_up[jcol] = ss_flat
+    offset = float((prep.short[p_ss] * ss_flat).sum())
 
     # OT[r,t]: raises its resource's capacity; pooled overtime also counts against the crew.
     r, t = _grid(n_r, n_t)
@@ -758,9 +771,7 @@ def build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) -> 
     rhs[:, 0] += prep.open_bo - prep.open_inv
     row_lo[lay.bal : lay.cap] = rhs.ravel()
     row_up[lay.bal : lay.cap] = rhs.ravel()
-    row_up[lay.cap : lay.ss] = prep.avail.ravel()
-    row_lo[lay.ss : lay.pool_reg] = ss_flat
-    row_up[lay.ss : lay.pool_reg] = inf
+    row_up[lay.cap : lay.pool_reg] = prep.avail.ravel()
     if n_q:
         wf_rhs = np.zeros((n_q, n_t))
         wf_rhs[:, 0] = [pl.headcount0 for pl in prep.pools]
@@ -779,6 +790,7 @@ def build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) -> 
     return _Model(
         layout=lay,
         cost=cost,
+        offset=offset,
         col_lo=col_lo,
         col_up=col_up,
         row_lo=row_lo,
@@ -832,25 +844,26 @@ def solve_plan(
     """
     t0 = time.perf_counter()
     prep = _prepare(problem)
-    mdl = build_model(prep, overtime_allowed=problem.overtime_allowed, tiebreak=tiebreak)
+    mdl = _build_model(prep, overtime_allowed=problem.overtime_allowed, tiebreak=tiebreak)
     lay = mdl.layout
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("solver", solver)
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    options: dict[str, Any] = {"output_flag": False, "solver": solver}
     if threads is not None:
-        h.setOptionValue("threads", threads)
+        options["threads"] = threads
     if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
-    for key, value in (highs_options or {}).items():
-        h.setOptionValue(key, value)
+        options["time_limit"] = float(time_limit)
+    options.update(highs_options or {})
+    for key, value in options.items():
+        if h.setOptionValue(key, value) == highspy.HighsStatus.kError:
+            raise ValueError(f"invalid HiGHS option {key}={value!r}")
     status = h.passModel(
         lay.n_col,
         lay.n_row,
         int(mdl.index.size),
         int(highspy.MatrixFormat.kColwise),
         int(highspy.ObjSense.kMinimize),
-        0.0,
+        mdl.offset,
         mdl.cost,
         mdl.col_lo,
         mdl.col_up,
@@ -891,10 +904,10 @@ def _extract(
     sol = np.maximum(sol, 0.0)  # clip solver noise: every column is >= 0
     x = sol[lay.x : lay.inv].reshape(n_m, n_t)
     inv = sol[lay.inv : lay.bo].reshape(n_p, n_t)
-    bo = sol[lay.bo : lay.short].reshape(n_p, n_t)
-    short = np.zeros(n_p * n_t)
-    short[lay.ss_idx] = sol[lay.short : lay.ot]
-    short = short.reshape(n_p, n_t)
+    bo = sol[lay.bo : lay.inv_ss].reshape(n_p, n_t)
+    inv = inv.copy()
+    inv.ravel()[lay.ss_idx] += sol[lay.inv_ss : lay.ot]
+    short = np.maximum(prep.ss - inv, 0.0)
     ot = sol[lay.ot : lay.w].reshape(n_r, n_t)
     w = sol[lay.w : lay.hire].reshape(n_q, n_t)
     hires = sol[lay.hire : lay.fire].reshape(n_q, n_t)
@@ -912,6 +925,14 @@ def _extract(
         )
 
     pools = prep.pools
+    crew_used = np.zeros((n_q, n_t))
+    pooled = prep.pool_of >= 0
+    np.add.at(crew_used, prep.pool_of[pooled], hours_used[pooled])
+    crew_hours = prep.hpp * w
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crew_util = np.where(
+            crew_hours > 0, crew_used / crew_hours, np.where(crew_used > 1e-9, np.inf, 0.0)
+        )
     labour = hire_c = fire_c = 0.0
     for q, pl in enumerate(pools):
         labour += float(pl.regular_hour_cost * (prep.hpp[q] * w[q]).sum())
@@ -941,6 +962,7 @@ def _extract(
         headcount=w,
         hires=hires,
         fires=fires,
+        crew_utilisation=crew_util,
         costs=costs,
         objective=float(h.getInfo().objective_function_value),
         build_seconds=build_s,

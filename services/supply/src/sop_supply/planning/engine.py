@@ -26,6 +26,8 @@ Semantics (chosen here, relied on by the service and its tests):
 * **Constrained production.** When ``constrained_production`` is given, make items receive
   exactly that quantity (a capacity-feasible plan, no lot sizing, no frozen zone); the
   shortfall against demand shows as shortage / below-safety-stock. Buy items ignore it.
+  A NaN cell means "not constrained": that make item is netted and lot-sized as usual in
+  that month (for items the capacity plan does not cover).
 * **Stock measures.** ``excess = max(0, closing − max_stock)``; ``days_of_supply`` is closing
   stock / average daily demand of the next ``dos_window_months`` months (30.4 days a month,
   flat extrapolation beyond the horizon; 0 when closing <= 0, ``inf`` when there is stock but
@@ -144,7 +146,7 @@ class PlanningInput:
         constrained = None
         if self.constrained_production is not None:
             constrained = per_cell(self.constrained_production, n, t, "constrained_production")
-            _nonneg(constrained, "constrained_production")
+            _nonneg(np.nan_to_num(constrained, nan=0.0), "constrained_production")
         is_make = np.asarray(self.is_make)
         if is_make.dtype.kind not in "biu" or not np.isin(is_make, (0, 1)).all():
             raise ValueError("is_make: expected booleans (True = make, False = buy)")
@@ -227,10 +229,11 @@ def plan_supply(
     demand_tm = np.ascontiguousarray(demand.T)
     sched_tm = np.ascontiguousarray(np.asarray(inputs.scheduled_receipts).T)
     ss_tm = np.ascontiguousarray(np.asarray(inputs.safety_stock).T)
-    constrained_tm = None
+    constrained_tm = constrained_mask_tm = None
     make_rows = np.asarray(inputs.is_make, dtype=np.bool_)
     if inputs.constrained_production is not None:
         constrained_tm = np.ascontiguousarray(np.asarray(inputs.constrained_production).T)
+        constrained_mask_tm = make_rows[None, :] & ~np.isnan(constrained_tm)
     opening_tm = np.empty((t, n))
     closing_tm = np.empty((t, n))
     planned_tm = np.empty((t, n))
@@ -254,8 +257,8 @@ def plan_supply(
         plannable &= ~(frozen_items & (lead > month))
         planned = planned_tm[month]
         np.multiply(lot, plannable, out=planned)
-        if constrained_tm is not None:
-            np.copyto(planned, constrained_tm[month], where=make_rows)
+        if constrained_tm is not None and constrained_mask_tm is not None:
+            np.copyto(planned, constrained_tm[month], where=constrained_mask_tm[month])
         np.add(projected, planned, out=stock)
         closing_tm[month] = stock
 

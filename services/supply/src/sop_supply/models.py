@@ -15,11 +15,20 @@ from sop_supply.masterdata.models import (
     Supplier,
     SupplyBudget,
 )
+from sop_supply.plans.models import (
+    DemandPlanRef,
+    ScenarioParameters,
+    SupplyPlan,
+    SupplyPlanContract,
+    SupplyPlanException,
+    SupplyPlanLine,
+)
 from sop_supply.sites.models import Site
 
 __all__ = [
     "BomLine",
     "Contract",
+    "DemandPlanRef",
     "IdempotencyRecord",
     "InventorySnapshot",
     "ItemSite",
@@ -29,7 +38,12 @@ __all__ = [
     "OutboxEvent",
     "ProcessedMessage",
     "ProductRef",
+    "ScenarioParameters",
     "Site",
     "Supplier",
     "SupplyBudget",
+    "SupplyPlan",
+    "SupplyPlanContract",
+    "SupplyPlanException",
+    "SupplyPlanLine",
 ]

@@ -86,6 +86,13 @@ def _feed(
 ) -> BulkResult:
     """Replay a known Idempotency-Key, else parse, check and apply the batch in this transaction."""
     endpoint = f"supply:{resource}"
+    try:
+        upload.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(
+            "The body is not UTF-8 text.",
+            errors=[FieldError(field="body", message=f"not UTF-8 at byte {exc.start}")],
+        ) from exc
     digest = body_hash(upload.body)
     answer = replay(session, key=upload.idempotency_key, endpoint=endpoint, digest=digest)
     if answer is not None:

@@ -1,0 +1,183 @@
+"""Supply plan versions and what they are computed from.
+
+A plan has one header row and, per item-site × month, one line (products and the materials
+their bills of material call for, told apart by ``kind``). Production requirements are the
+lines of ``make`` item-sites, material requirements the lines of kind ``material``.
+Exceptions and the contract volume review are written with the plan, in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Index, Uuid
+from sqlmodel import Field, SQLModel
+
+from sop_shared.jsontype import BigIntId, JsonColumnType
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SupplyPlan(SQLModel, table=True):
+    """One version of the supply plan of a (cycle, scenario)."""
+
+    __tablename__ = "supply_plan"
+    __table_args__ = (
+        Index("ix_supply_plan_cycle_scenario_version", "cycle", "scenario", "version", unique=True),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    cycle: str = Field(max_length=7)
+    scenario: str = Field(default="base", max_length=40)
+    version: int
+    demand_plan_id: str = Field(max_length=64, index=True)
+    demand_plan_version: int | None = None
+    status: str = Field(max_length=20, description="unconstrained | constrained")
+    based_on_production_plan_id: str | None = Field(default=None, max_length=64)
+    base_supply_plan_id: uuid.UUID | None = Field(
+        default=None, description="For a constrained plan: the unconstrained plan it revises"
+    )
+    horizon_start: str = Field(max_length=7)
+    horizon_end: str = Field(max_length=7)
+    months: int
+    service_level_override: float | None = None
+    totals: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JsonColumnType, nullable=False)
+    )
+    counts: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JsonColumnType, nullable=False)
+    )
+    approved: bool = False
+    approved_at: datetime | None = None
+    approved_by: str | None = Field(default=None, max_length=200)
+    job_id: uuid.UUID | None = None
+    created_by: str = Field(default="system", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+def _plan_key(*, foreign_key: bool = True) -> Any:
+    """The plan id as the first primary-key column.
+
+    The 2.4 M-row line table has no foreign key: PostgreSQL checks one with a trigger per
+    row, which doubles the COPY of a large plan; lines are only ever written with their
+    header, in its transaction, and plans are never deleted.
+    """
+    if not foreign_key:
+        return Column(Uuid(), primary_key=True, nullable=False)
+    fk = ForeignKey("supply_plan.id", ondelete="CASCADE")
+    return Column(Uuid(), fk, primary_key=True, nullable=False)
+
+
+class SupplyPlanLine(SQLModel, table=True):
+    """Projected inventory and requirements of one item-site in one month.
+
+    ``demand`` is the gross requirement: independent demand (the demand plan) plus
+    ``dependent_demand`` (exploded from the planned production of parents). Infinite
+    ``days_of_supply`` (stock, no forward demand) and ``max_stock`` (no maximum) are stored
+    as IEEE infinity and read as null.
+    """
+
+    __tablename__ = "supply_plan_line"
+
+    plan_id: uuid.UUID = Field(sa_column=_plan_key(foreign_key=False))
+    product: str = Field(max_length=64, primary_key=True)
+    site: str = Field(max_length=64, primary_key=True)
+    month: str = Field(max_length=7, primary_key=True)
+    kind: str = Field(max_length=10, description="product | material")
+    make_or_buy: str = Field(max_length=4)
+    family: str = Field(max_length=100)
+    demand: float
+    dependent_demand: float
+    opening: float
+    scheduled: float
+    planned_receipts: float
+    planned_releases: float
+    closing: float
+    safety_stock: float
+    max_stock: float
+    shortage: float
+    excess: float
+    days_of_supply: float
+    inventory_value: float
+    unit_cost: float
+
+
+class SupplyPlanException(SQLModel, table=True):
+    """A planner's exception: stock-out, below safety stock, above maximum, shelf life at risk,
+    contract under- or over-use; ``size`` in units, ``value`` at unit cost (contracts: price)."""
+
+    __tablename__ = "supply_plan_exception"
+    __table_args__ = (Index("ix_supply_plan_exception_plan_kind", "plan_id", "kind"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigIntId, primary_key=True, autoincrement=True)
+    )
+    plan_id: uuid.UUID = Field(sa_column=Column(Uuid(), nullable=False))  # no FK: see the lines
+    kind: str = Field(max_length=30)
+    product: str = Field(max_length=64)
+    site: str | None = Field(default=None, max_length=64)
+    family: str = Field(max_length=100)
+    month: str = Field(max_length=7)
+    size: float
+    value: float
+    reference: str | None = Field(default=None, max_length=64, description="e.g. the contract")
+
+
+class SupplyPlanContract(SQLModel, table=True):
+    """Planned purchases of a contract's material in its period against the commitment."""
+
+    __tablename__ = "supply_plan_contract"
+
+    plan_id: uuid.UUID = Field(sa_column=_plan_key())
+    contract: str = Field(max_length=64, primary_key=True)
+    supplier: str = Field(max_length=64)
+    material: str = Field(max_length=64)
+    family: str = Field(max_length=100)
+    period_start: str = Field(max_length=7)
+    period_end: str = Field(max_length=7)
+    months_in_period: int
+    months_in_horizon: int
+    min_volume: float
+    max_volume: float
+    price: float
+    planned_volume: float
+    allocated_volume: float
+    shortfall: float
+    excess: float
+    shortfall_value: float
+    excess_value: float
+    status: str = Field(max_length=20, description="ok | under | over | partial")
+
+
+class DemandPlanRef(SQLModel, table=True):
+    """A demand plan version announced by the demand service (from its plan.changed events)."""
+
+    __tablename__ = "demand_plan_ref"
+
+    plan_id: str = Field(primary_key=True, max_length=64)
+    cycle: str = Field(max_length=7, index=True)
+    scenario: str = Field(max_length=40)
+    version: int
+    status: str = Field(max_length=20)
+    lines_url: str | None = Field(default=None, max_length=300)
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class ScenarioParameters(SQLModel, table=True):
+    """The supply-side parameters of a cycle's scenario (from cycle's scenario.changed)."""
+
+    __tablename__ = "scenario_parameters"
+
+    cycle: str = Field(primary_key=True, max_length=7)
+    scenario: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    status: str = Field(default="active", max_length=20)
+    service_level: float | None = None
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JsonColumnType, nullable=False)
+    )
+    updated_at: datetime = Field(default_factory=utcnow)

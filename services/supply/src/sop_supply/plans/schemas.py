@@ -1,0 +1,246 @@
+"""Requests and answers of the supply-plan endpoints, and the job's parameters."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sop_shared.repository import Page
+from sop_shared.types import Month, ScenarioCode
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """Infinity (no maximum, stock without forward demand) is null in JSON."""
+    return None if value is None or math.isinf(value) or math.isnan(value) else value
+
+
+class PlanRunRequest(BaseModel):
+    """Compute a supply plan for a demand plan now (the demand event does it by itself)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    demand_plan_id: str = Field(min_length=1, max_length=64)
+    cycle: Month
+    scenario: ScenarioCode = "base"
+
+
+class PlanJobParams(BaseModel):
+    """What a ``supply-plan`` job computes (stored as the job's params)."""
+
+    mode: Literal["unconstrained", "constrained"] = "unconstrained"
+    cycle: str
+    scenario: str = "base"
+    demand_plan_id: str
+    demand_plan_version: int | None = None
+    demand_lines_url: str | None = None
+    base_supply_plan_id: str | None = None
+    production_plan_id: str | None = None
+    production_lines_url: str | None = None
+
+
+class SupplyPlanRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    cycle: str
+    scenario: str
+    version: int
+    demand_plan_id: str
+    demand_plan_version: int | None
+    status: str = Field(description="unconstrained | constrained")
+    based_on_production_plan_id: str | None
+    base_supply_plan_id: uuid.UUID | None
+    horizon_start: str
+    horizon_end: str
+    months: int
+    service_level_override: float | None
+    totals: dict[str, float]
+    counts: dict[str, int]
+    approved: bool
+    approved_at: datetime | None
+    approved_by: str | None
+    created_by: str
+    created_at: datetime
+
+
+class SupplyPlanPage(Page[SupplyPlanRead]):
+    pass
+
+
+class PlanLineRead(BaseModel):
+    """One item-site × month of the plan (see the contract in docs/CONTRACTS.md)."""
+
+    product: str
+    site: str
+    month: str
+    kind: str = Field(description="product | material")
+    make_or_buy: str
+    family: str
+    demand: float = Field(description="Gross requirement: independent + dependent demand")
+    dependent_demand: float
+    opening: float
+    scheduled: float = Field(description="Open orders due in the month")
+    receipts: float = Field(description="Scheduled + planned receipts")
+    planned: float = Field(description="Planned receipts (same as planned_receipts)")
+    planned_receipts: float
+    planned_releases: float = Field(description="Orders to release in the month")
+    closing: float
+    safety_stock: float
+    max_stock: float | None
+    shortage: float
+    excess: float
+    days_of_supply: float | None
+    inventory_value: float
+
+    @field_validator("max_stock", "days_of_supply", mode="before")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        return finite_or_none(value)
+
+
+class PlanLinePage(Page[PlanLineRead]):
+    pass
+
+
+class ProductionRequirementRead(BaseModel):
+    """What capacity needs per make item-site × month."""
+
+    product: str
+    site: str
+    month: str
+    family: str
+    quantity: float = Field(description="Production to complete in the month (planned receipts)")
+    release_quantity: float = Field(description="Production to start in the month")
+    demand: float
+    scheduled: float = Field(description="Open production orders due in the month")
+    safety_stock: float
+    opening_stock: float
+    closing_stock: float
+
+
+class ProductionRequirementPage(Page[ProductionRequirementRead]):
+    pass
+
+
+class MaterialRequirementRead(BaseModel):
+    """Gross and net requirements of a material at a site in a month."""
+
+    material: str
+    site: str
+    month: str
+    family: str
+    gross_requirement: float = Field(description="Dependent (+ any independent) demand")
+    dependent_demand: float
+    scheduled: float = Field(description="Open purchase orders due")
+    planned_receipts: float
+    planned_orders: float = Field(description="Purchase orders to release in the month")
+    opening: float
+    closing: float
+    shortage: float
+
+
+class MaterialRequirementPage(Page[MaterialRequirementRead]):
+    pass
+
+
+ExceptionKind = Literal[
+    "stockout",
+    "below_safety_stock",
+    "above_max",
+    "shelf_life_at_risk",
+    "contract_under_use",
+    "contract_over_use",
+]
+
+
+class ExceptionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str
+    product: str
+    site: str | None = Field(description="Null for a contract (all sites)")
+    family: str
+    month: str
+    size: float = Field(description="Units: backlog, gap to safety stock, excess, surplus...")
+    value: float = Field(description="Size at unit cost (contracts: at the contract price)")
+    reference: str | None = Field(description="The contract, for contract exceptions")
+
+
+class ExceptionPage(Page[ExceptionRead]):
+    pass
+
+
+class ContractReviewRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    contract: str
+    supplier: str
+    material: str
+    family: str
+    period_start: str
+    period_end: str
+    months_in_period: int
+    months_in_horizon: int
+    min_volume: float
+    max_volume: float
+    price: float
+    planned_volume: float = Field(description="Purchases of the material in the period")
+    allocated_volume: float = Field(description="Of which under this contract")
+    shortfall: float = Field(description="Committed minimum not used")
+    excess: float = Field(description="Volume over the maximum")
+    shortfall_value: float
+    excess_value: float
+    status: str = Field(description="ok | under | over | partial (period beyond the horizon)")
+
+
+class ContractReview(BaseModel):
+    plan_id: uuid.UUID
+    items: list[ContractReviewRead]
+    shortfall_value: float
+    excess_value: float
+
+
+class SummaryRow(BaseModel):
+    family: str
+    month: str
+    demand: float
+    supply: float = Field(description="Scheduled + planned receipts")
+    production: float
+    purchases: float
+    shortage: float
+    closing_stock: float
+    safety_stock: float
+    excess: float
+    inventory_value: float
+    exceptions: dict[str, int]
+    contract_issues: int
+
+
+class PlanSummary(BaseModel):
+    plan: SupplyPlanRead
+    rows: list[SummaryRow]
+
+
+class BudgetRow(BaseModel):
+    key: str = Field(description="Product or family")
+    month: str
+    le_volume: float = Field(description="Latest estimate: scheduled + planned receipts")
+    le_value: float = Field(description="LE volume at unit cost")
+    budget_volume: float | None
+    budget_value: float | None
+    variance_volume: float | None = Field(description="LE − budget")
+    variance_value: float | None
+    inventory_value: float = Field(description="Projected closing inventory value")
+
+
+class BudgetComparison(BaseModel):
+    plan_id: uuid.UUID
+    level: Literal["family", "product"]
+    rows: list[BudgetRow]
+    total: int
+    limit: int
+    offset: int

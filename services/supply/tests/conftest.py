@@ -4,6 +4,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,13 +129,12 @@ class Live:
         return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture
-def live(service_dir: Path, tmp_path: Path) -> Iterator[Live]:
-    """The service with its job poller on a fresh committed database; demand/capacity are fakes.
-
-    A database per test: a plan covers every item-site with parameters, so tests sharing
-    one would see each other's item-sites in their plans.
-    """
+@contextmanager
+def running_service(
+    service_dir: Path, tmp_path: Path, kafka: KafkaSettings | None = None
+) -> Iterator[Live]:
+    """The service with its workers (job poller; relay and consumers when ``kafka`` is given)
+    on a fresh committed database; demand and capacity are fakes."""
     url = create_database("supply_live", tmp_path)
     upgrade(service_dir, url)
     peers = FakePeers()
@@ -142,7 +142,7 @@ def live(service_dir: Path, tmp_path: Path) -> Iterator[Live]:
         database_url=url,
         migrate_on_start=False,
         run_workers=True,
-        kafka=KafkaSettings(enabled=False),
+        kafka=kafka or KafkaSettings(enabled=False),
     )
     app = create_app(settings, peer_transport=httpx.MockTransport(peers.handle))
     try:
@@ -150,6 +150,14 @@ def live(service_dir: Path, tmp_path: Path) -> Iterator[Live]:
             yield Live(client, peers, app.state.engine, settings.auth)
     finally:
         drop_database(url)
+
+
+@pytest.fixture
+def live(service_dir: Path, tmp_path: Path) -> Iterator[Live]:
+    """A database per test: a plan covers every item-site with parameters, so tests sharing
+    one would see each other's item-sites in their plans."""
+    with running_service(service_dir, tmp_path) as running:
+        yield running
 
 
 class World:
@@ -253,3 +261,14 @@ class World:
 @pytest.fixture
 def world(live: Live) -> World:
     return World(live)
+
+
+@pytest.fixture
+def world_factory() -> Callable[[Live], World]:
+    return World
+
+
+@pytest.fixture
+def start_service(service_dir: Path, tmp_path: Path) -> Callable[..., Any]:
+    """``with start_service(kafka=settings) as live:`` (see ``running_service``)."""
+    return lambda **kwargs: running_service(service_dir, tmp_path, **kwargs)

@@ -15,6 +15,7 @@ from sop_supply.masterdata.routes import router as masterdata_router
 from sop_supply.plans.jobs import SupplyPlanJob
 from sop_supply.plans.peers import Peers
 from sop_supply.plans.routes import router as plans_router
+from sop_supply.plans.routes import scenarios_router
 from sop_supply.plans.service import JOB_KIND
 from sop_supply.settings import SupplySettings, get_settings
 from sop_supply.sites.routes import router as sites_router
@@ -32,7 +33,7 @@ def create_app(
         title="S&OP supply service",
         description="Sites, item-site parameters, inventory, inventory targets, the supply plan and supplier contracts (S&OP step 4).",
         service_dir=SERVICE_DIR,
-        routers=[sites_router, masterdata_router, plans_router, products_router],
+        routers=[sites_router, masterdata_router, plans_router, scenarios_router, products_router],
         consumers=consumers(),
         job_handlers={JOB_KIND: SupplyPlanJob(Peers(settings, transport=peer_transport))},
     )

@@ -166,8 +166,8 @@ def binary_chunks(
                 continue
             if f.kind == "uuid":
                 template[f"_val{i}"] = np.frombuffer(uuid.UUID(str(f.values)).bytes, dtype="V16")[0]
-            elif f.kind == "text" and texts[f.name].scalar is not None:
-                template[f"_val{i}"] = texts[f.name].block(order[:0], n_subs, size)[0, 0]
+            elif f.kind == "text" and (constant := texts[f.name].scalar) is not None:
+                template[f"_val{i}"] = np.frombuffer(constant, dtype=f"V{size}")[0]
             else:
                 varying.append((i, f, size))
         members = order[bounds[g] : bounds[g + 1]]
@@ -181,7 +181,7 @@ def binary_chunks(
                     out[f"_val{i}"] = texts[f.name].block(idx, n_subs, size)
                 else:
                     out[f"_val{i}"] = _fixed_block(f, idx, n_subs)
-            yield memoryview(out.reshape(-1).view(np.uint8))
+            yield memoryview(out.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
     yield TRAILER
 
 
@@ -218,6 +218,7 @@ def copy_grid(
     if connection.dialect.name != "postgresql":
         return copy_rows(session, table, names, _row_values(fields, n_entities, n_subs))
     raw = connection.connection.driver_connection
+    assert raw is not None
     statement = f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN (FORMAT BINARY)'
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for chunk in binary_chunks(fields, n_entities, n_subs):

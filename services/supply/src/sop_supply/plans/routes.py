@@ -31,6 +31,8 @@ from sop_supply.plans.schemas import (
     PlanSummary,
     ProductionRequirementPage,
     ProductionRequirementRead,
+    ScenarioPage,
+    ScenarioRead,
     SupplyPlanPage,
     SupplyPlanRead,
 )
@@ -293,3 +295,26 @@ def get_budget_comparison(
     offset: Offset = 0,
 ) -> Any:
     return review.budget_comparison(session, plan_id, level=level, limit=limit, offset=offset)
+
+
+scenarios_router = APIRouter(
+    prefix="/scenarios", tags=["scenarios"], responses=problem_responses(401, 403, 422)
+)
+
+
+@scenarios_router.get(
+    "",
+    response_model=ScenarioPage,
+    summary="Scenario parameters received from the cycle service (service_level override)",
+    dependencies=[require_roles(*READ_ROLES)],
+)
+def list_scenarios(
+    session: SessionDep, cycle: Month | None = None, limit: Limit = 100, offset: Offset = 0
+) -> ScenarioPage:
+    rows, total = service.list_scenarios(session, cycle=cycle, limit=limit, offset=offset)
+    return ScenarioPage(
+        items=[ScenarioRead.model_validate(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )

@@ -244,3 +244,19 @@ class BudgetComparison(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class ScenarioRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    cycle: str
+    scenario: str
+    name: str
+    status: str
+    service_level: float | None = Field(description="Overrides every item-site's target CSL")
+    parameters: dict[str, Any]
+    updated_at: datetime
+
+
+class ScenarioPage(Page[ScenarioRead]):
+    pass

@@ -139,29 +139,34 @@ def load_plan_data(session: Session, *, start: str) -> compute.PlanData:
         item_sites=_frame(session, select(*cols(ItemSite, ITEM_SITE_COLUMNS)), ITEM_SITE_COLUMNS),
         products=_frame(
             session,
-            select(ProductRef.code, ProductRef.family, ProductRef.cost).where(
+            select(col(ProductRef.code), col(ProductRef.family), col(ProductRef.cost)).where(
                 col(ProductRef.deleted).is_(False)
             ),
             ["code", "family", "cost"],
         ),
         materials=_frame(
             session,
-            select(Material.code, Material.family, Material.unit_cost),
+            select(col(Material.code), col(Material.family), col(Material.unit_cost)),
             ["code", "family", "unit_cost"],
         ),
         inventory=_frame(session, inventory, inventory_names),
         open_supply=_frame(
             session,
-            select(OpenSupply.product, OpenSupply.site, OpenSupply.due_month, OpenSupply.quantity),
+            select(
+                col(OpenSupply.product),
+                col(OpenSupply.site),
+                col(OpenSupply.due_month),
+                col(OpenSupply.quantity),
+            ),
             ["product", "site", "due_month", "quantity"],
         ),
         bom=_frame(
             session,
-            select(BomLine.product, BomLine.material, BomLine.qty_per),
+            select(col(BomLine.product), col(BomLine.material), col(BomLine.qty_per)),
             ["product", "material", "qty_per"],
         ),
         contracts=_frame(session, select(*cols(Contract, contract_names)), contract_names),
-        sites=frozenset(session.execute(select(Site.code)).scalars()),
+        sites=frozenset(session.execute(select(col(Site.code))).scalars()),
     )
 
 
@@ -178,7 +183,10 @@ def base_plan_demand(engine: Engine, plan_id: uuid.UUID) -> tuple[SupplyPlan, pd
             raise NotFound(f"Supply plan {plan_id} does not exist.")
         independent = col(SupplyPlanLine.demand) - col(SupplyPlanLine.dependent_demand)
         query = select(
-            SupplyPlanLine.product, SupplyPlanLine.site, SupplyPlanLine.month, independent
+            col(SupplyPlanLine.product),
+            col(SupplyPlanLine.site),
+            col(SupplyPlanLine.month),
+            independent,
         ).where(col(SupplyPlanLine.plan_id) == plan_id, independent != 0)
         return plan, _frame(session, query, ["product", "site", "month", "quantity"])
 
@@ -441,6 +449,22 @@ def list_plans(
             col(SupplyPlan.scenario),
             col(SupplyPlan.version).desc(),
         ],
+        limit=limit,
+        offset=offset,
+    )
+    return [r[0] for r in rows], total
+
+
+def list_scenarios(
+    session: Session, *, cycle: str | None, limit: int, offset: int
+) -> tuple[list[ScenarioParameters], int]:
+    query = select(ScenarioParameters)
+    if cycle is not None:
+        query = query.where(col(ScenarioParameters.cycle) == cycle)
+    rows, total = repository.page(
+        session,
+        query,
+        order_by=[col(ScenarioParameters.cycle), col(ScenarioParameters.scenario)],
         limit=limit,
         offset=offset,
     )

@@ -1,0 +1,248 @@
+"""What supply does with its peers' events: the handlers through the inbox, the job they queue
+and the plan that job writes (the broker itself is exercised in tests/kafka)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session
+
+from sop_shared.events import CloudEvent, new_event
+from sop_shared.inbox import apply_once
+from sop_shared.jobs.models import Job
+from sop_shared.outbox.models import OutboxEvent
+from sop_shared.testing import wait_until
+from sop_supply.plans.events import HANDLERS
+from sop_supply.plans.models import DemandPlanRef
+
+MONTHS = ["2027-01", "2027-02", "2027-03", "2027-04"]
+CONSUMER = "supply.plans"
+
+
+def deliver(live: Any, event: CloudEvent) -> bool:
+    return apply_once(live.engine, CONSUMER, event, HANDLERS[event.type])
+
+
+def demand_changed(
+    world: Any, plan_id: str, *, status: str = "submitted", scenario: str = "base"
+) -> CloudEvent:
+    data = {
+        "plan_id": plan_id,
+        "cycle": world.cycle,
+        "scenario": scenario,
+        "version": 1,
+        "status": status,
+        "lines_url": f"/api/v1/demand-plans/{plan_id}/lines",
+    }
+    return new_event(
+        source="/sop/demand",
+        type="sop.demand.plan.changed.v1",
+        subject=plan_id,
+        data=data,
+        cycle=world.cycle,
+    )
+
+
+def capacity_changed(world: Any, production_plan: str, supply_plan: str) -> CloudEvent:
+    data = {
+        "plan_id": production_plan,
+        "cycle": world.cycle,
+        "version": 1,
+        "status": "constrained",
+        "upstream_plan_id": supply_plan,
+        "lines_url": f"/api/v1/production-plans/{production_plan}/lines",
+    }
+    return new_event(
+        source="/sop/capacity",
+        type="sop.capacity.plan.changed.v1",
+        subject=production_plan,
+        data=data,
+        cycle=world.cycle,
+    )
+
+
+def jobs(live: Any) -> list[Job]:
+    with Session(live.engine) as s:
+        return list(s.execute(select(Job).order_by(Job.created_at)).scalars())
+
+
+def settled(live: Any) -> list[Job]:
+    """Every job finished (bounded wait); returns them oldest first."""
+    return wait_until(
+        lambda: (
+            (found := jobs(live))
+            and all(j.state in ("succeeded", "failed") for j in found)
+            and found
+        ),
+        timeout=60,
+    )
+
+
+def plans(world: Any, **params: Any) -> list[dict[str, Any]]:
+    return world.get("supply-plans", cycle=world.cycle, **params)["items"]
+
+
+def outbox_data(live: Any, plan_id: str) -> list[dict[str, Any]]:
+    with Session(live.engine) as s:
+        rows = s.execute(select(OutboxEvent)).scalars()
+        return [r.payload["data"] for r in rows if r.payload["subject"] == plan_id]
+
+
+@pytest.fixture
+def factory(world: Any) -> Any:
+    """FG (made from RM, 1 per) and FG2, both made with no lead time; demand 100 and 50 a month."""
+    world.products("FG", "FG2")
+    world.site("P")
+    world.feed("materials", [{"code": world.code("RM"), "name": "Resin", "unit_cost": 1.0}])
+    world.feed("boms", [{"product": world.code("FG"), "material": world.code("RM"), "qty_per": 1}])
+    p = world.code("P")
+    world.feed(
+        "item-sites",
+        [
+            {"product": world.code(c), "site": p, "make_or_buy": mb, "lead_time_months": 0}
+            for c, mb in (("FG", "make"), ("FG2", "make"), ("RM", "buy"))
+        ],
+    )
+    lines = [("FG", "P", m, 100.0) for m in MONTHS] + [("FG2", "P", m, 50.0) for m in MONTHS]
+    return world.demand_plan(lines)
+
+
+class TestDemandPlanChanged:
+    def test_a_submitted_plan_queues_one_job_that_writes_the_supply_plan(
+        self, world: Any, live: Any, factory: str
+    ) -> None:
+        event = demand_changed(world, factory)
+        assert deliver(live, event) is True
+        assert deliver(live, event) is False  # redelivered: the inbox absorbs it
+        [job] = settled(live)
+        assert (job.kind, job.state, job.params["demand_plan_id"]) == (
+            "supply-plan",
+            "succeeded",
+            factory,
+        )
+        [plan] = plans(world)
+        assert (plan["demand_plan_id"], plan["status"], plan["version"]) == (
+            factory,
+            "unconstrained",
+            1,
+        )
+        assert live.peers.calls == [f"GET /api/v1/demand-plans/{factory}/lines?format=jsonl"]
+        [data] = outbox_data(live, plan["id"])
+        assert data["upstream_plan_id"] == factory
+
+    def test_an_approved_demand_plan_is_recorded_but_computes_nothing(
+        self, world: Any, live: Any, factory: str
+    ) -> None:
+        deliver(live, demand_changed(world, factory, status="approved"))
+        assert jobs(live) == []
+        with Session(live.engine) as s:
+            assert s.get(DemandPlanRef, factory).status == "approved"
+
+
+class TestCapacityPlanChanged:
+    def test_constrained_production_is_netted_once_and_the_shortage_reported(
+        self, world: Any, live: Any, factory: str
+    ) -> None:
+        deliver(live, demand_changed(world, factory))
+        settled(live)
+        [base] = plans(world)
+        # capacity can make 60, 80, 100, 100 of FG; FG2 is not in its plan (not constrained)
+        live.peers.production["PP-1"] = [
+            {"product": world.code("FG"), "site": world.code("P"), "month": m, "quantity": q}
+            for m, q in zip(MONTHS, [60, 80, 100, 100], strict=True)
+        ]
+        deliver(live, capacity_changed(world, "PP-1", base["id"]))
+        settled(live)
+        constrained = plans(world, status="constrained")
+        assert len(constrained) == 1
+        plan = constrained[0]
+        assert (
+            plan["version"],
+            plan["based_on_production_plan_id"],
+            plan["base_supply_plan_id"],
+        ) == (2, "PP-1", base["id"])
+        # FG: no stock, demand 100: closing 60-100 = -40, -40+80-100 = -60, then -60, -60
+        fg = world.lines(plan["id"], "FG", "P")
+        assert fg["planned_receipts"] == [60, 80, 100, 100]
+        assert fg["shortage"] == [40, 60, 60, 60]
+        assert world.lines(plan["id"], "FG2", "P")["planned_receipts"] == [50, 50, 50, 50]
+        # materials follow the constrained production
+        assert world.lines(plan["id"], "RM", "P")["demand"] == [60, 80, 100, 100]
+        assert plan["counts"]["stockout"] == 4
+        [data] = outbox_data(live, plan["id"])
+        assert (data["status"], data["upstream_plan_id"]) == ("constrained", factory)
+
+        # capacity answering the constrained plan (it should not) starts nothing: no loop
+        deliver(live, capacity_changed(world, "PP-2", plan["id"]))
+        deliver(live, capacity_changed(world, "PP-3", "not-a-uuid"))
+        assert len(settled(live)) == 2
+
+
+class TestScenarioAndApproval:
+    def test_scenario_service_level_overrides_the_targets(self, world: Any, live: Any) -> None:
+        world.products("ST")
+        world.site("P")
+        world.feed(
+            "item-sites",
+            [
+                {
+                    "product": world.code("ST"),
+                    "site": world.code("P"),
+                    "make_or_buy": "buy",
+                    "lead_time_months": 1,
+                    "ss_policy": "statistical",
+                    "ss_value": 100,
+                    "service_level": 0.95,
+                }
+            ],
+        )
+        demand = world.demand_plan([("ST", "P", m, 200.0) for m in MONTHS])
+        deliver(live, demand_changed(world, demand))
+        settled(live)
+        scenario = new_event(
+            source="/sop/cycle",
+            type="sop.cycle.scenario.changed.v1",
+            subject=f"{world.cycle}/high-service",
+            data={
+                "cycle": world.cycle,
+                "scenario": "high-service",
+                "name": "High service",
+                "parameters": {"service_level": 0.99},
+            },
+        )
+        deliver(live, scenario)
+        settled(live)
+        stored = world.get("scenarios", cycle=world.cycle)["items"]
+        assert [(s["scenario"], s["service_level"]) for s in stored] == [("high-service", 0.99)]
+        [base] = plans(world, scenario="base")
+        [high] = plans(world, scenario="high-service")
+        assert (high["demand_plan_id"], high["service_level_override"]) == (demand, 0.99)
+        # SS = z × σ_d × √(L + 1): 1.6449 × 100 × √2 = 232.6 at 95 %, 2.3263 × 141.42 = 329.0 at 99 %
+        assert world.lines(base["id"], "ST", "P")["safety_stock"][0] == pytest.approx(
+            232.62, abs=0.01
+        )
+        assert world.lines(high["id"], "ST", "P")["safety_stock"][0] == pytest.approx(
+            328.99, abs=0.01
+        )
+
+    def test_approval_freezes_the_named_version(self, world: Any, live: Any, factory: str) -> None:
+        deliver(live, demand_changed(world, factory))
+        settled(live)
+        [plan] = plans(world)
+        approved = new_event(
+            source="/sop/cycle",
+            type="sop.cycle.plan.approved.v1",
+            subject=world.cycle,
+            data={
+                "cycle": world.cycle,
+                "approved_by": "ceo",
+                "approved_at": datetime.now(UTC).isoformat(),
+                "supply_plan_id": plan["id"],
+            },
+        )
+        deliver(live, approved)
+        frozen = world.get(f"supply-plans/{plan['id']}")
+        assert (frozen["approved"], frozen["approved_by"]) == (True, "ceo")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from sop_shared.settings import ServiceSettings
@@ -14,6 +15,16 @@ class CapacitySettings(ServiceSettings):
 
     service_name: str = "capacity"
     port: int = 8103
+    holding_rate_per_month: float = Field(
+        default=0.02, ge=0, description="Holding cost per unit-month as a share of product cost"
+    )
+    backorder_rate_per_month: float = Field(
+        default=0.25, ge=0, description="Backorder cost per unit-month as a share of product price"
+    )
+    lp_time_limit_seconds: float | None = Field(
+        default=600.0, description="HiGHS stops here and keeps its best plan, if it has one"
+    )
+    lp_threads: int | None = Field(default=None, description="HiGHS threads (default: its own)")
 
 
 @lru_cache

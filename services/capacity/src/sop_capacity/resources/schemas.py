@@ -1,24 +1,33 @@
 from __future__ import annotations
 
-from typing import Literal
+from pydantic import ConfigDict, Field
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from sop_capacity.ingest import RowModel
+from sop_capacity.resources.models import ResourceKind
 from sop_shared.repository import Page
 
+RESOURCE_CODE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 
-class ResourceCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$", examples=["LINE-1"])
+class ResourceCreate(RowModel):
+    code: str = Field(pattern=RESOURCE_CODE, examples=["LINE-1"])
     name: str = Field(min_length=1, max_length=200)
-    site: str = Field(min_length=1, max_length=64)
-    kind: Literal["line", "work_centre", "labour_pool", "copacker"] = "line"
-    labour_pool: str | None = Field(default=None, max_length=64)
+    site: str = Field(min_length=1, max_length=64, examples=["PLANT-A"])
+    kind: ResourceKind = ResourceKind.line
+    labour_pool: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Code of the labour_pool resource whose crew staffs this resource",
+    )
+    overtime_hour_cost: float = Field(
+        default=0.0,
+        ge=0,
+        description="Cost of one overtime hour when the resource is in no labour pool",
+    )
 
 
 class ResourceRead(ResourceCreate):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
 
     version: int
 

@@ -1,0 +1,304 @@
+"""Benchmark a production-plan run through the capacity service's job path on PostgreSQL.
+
+    .venv/bin/python bench/capacity_service_bench.py                   # 2,000 x 50 x 24
+    .venv/bin/python bench/capacity_service_bench.py --products 200 --resources 10 --months 12
+    .venv/bin/python bench/capacity_service_bench.py --database postgresql://postgres@127.0.0.1:5432/postgres
+
+Creates a fresh database (dropped at the end), loads master data through the bulk
+endpoints (resources, labour pools, calendars, routings, workforce), serves the supply
+plan's production requirements from an in-memory fake of the supply service, then runs
+the ``production-plan`` job exactly as the service does: fetch over HTTP, read master
+data, build the model (numpy), solve with HiGHS, write plan + lines + positions + loads
+with COPY and the outbox event in one transaction. Prints each phase separately.
+
+The instance follows bench/capacity_lp_bench.py: seasonal requirements, a preferred
+method per product and a dearer alternate for ~40 %, capacity near the average load, one
+resource-month in ten halved (maintenance), the first 20 lines staffed by 4 crews of 5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import psycopg
+from fastapi.testclient import TestClient
+from sqlalchemy import func
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, select
+
+from sop_capacity.main import create_app
+from sop_capacity.production_plans.models import ProductionPlanLine, ProductionPlanPosition
+from sop_capacity.settings import CapacitySettings
+from sop_shared.auth import create_token
+from sop_shared.db import transaction
+from sop_shared.events import new_event
+from sop_shared.jobs import Job
+from sop_shared.migrations import upgrade
+from sop_shared.readmodels.products import apply_product_changed
+from sop_shared.settings import AuthSettings
+
+SERVICE_DIR = Path(__file__).resolve().parents[1] / "services" / "capacity"
+MONTHS0 = (2027, 1)
+
+
+def months(n: int) -> list[str]:
+    y, m = MONTHS0
+    return [f"{y + (m - 1 + i) // 12}-{(m - 1 + i) % 12 + 1:02d}" for i in range(n)]
+
+
+def instance(n_products: int, n_resources: int, n_months: int, seed: int) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_months)
+    base = rng.lognormal(mean=4.5, sigma=1.0, size=n_products)
+    phase = rng.uniform(0, 12, size=n_products)
+    season = 1.0 + 0.3 * np.sin(2 * np.pi * (t[None, :] + phase[:, None]) / 12)
+    noise = rng.gamma(shape=20.0, scale=1 / 20.0, size=(n_products, n_months))
+    requirement = np.round(base[:, None] * season * noise)
+
+    primary = rng.integers(0, n_resources, size=n_products)
+    hours = rng.uniform(0.02, 0.3, size=n_products)
+    unit_cost = rng.uniform(1.0, 20.0, size=n_products)
+    backorder = unit_cost * rng.uniform(0.5, 2.0, n_products)
+    products = [f"P{p:04d}" for p in range(n_products)]
+    lines = [f"L{r:02d}" for r in range(n_resources)]
+    routings = [
+        {
+            "product": products[p],
+            "resource": lines[primary[p]],
+            "hours_per_unit": float(hours[p]),
+            "cost_per_unit": float(unit_cost[p]),
+            "priority": 1,
+        }
+        for p in range(n_products)
+    ]
+    for p in np.flatnonzero(rng.random(n_products) < 0.4):
+        alt = int((primary[p] + rng.integers(1, n_resources)) % n_resources)
+        routings.append(
+            {
+                "product": products[p],
+                "resource": lines[alt],
+                "hours_per_unit": float(hours[p] * rng.uniform(0.8, 1.5)),
+                "cost_per_unit": float(unit_cost[p] * rng.uniform(1.1, 1.6)),
+                "priority": 2,
+            }
+        )
+
+    load = np.zeros((n_resources, n_months))
+    np.add.at(load, primary, hours[:, None] * requirement)
+    mean_load = load.mean(axis=1)
+    available = np.repeat((mean_load * rng.uniform(0.95, 1.1, n_resources))[:, None], n_months, 1)
+    available[rng.random((n_resources, n_months)) < 0.1] *= 0.5
+    n_pools = min(4, n_resources // 5)
+    crews, workforce = [], []
+    for q in range(n_pools):
+        members = list(range(5 * q, 5 * q + 5))
+        crew = float(mean_load[members].sum() * 0.95 / 160.0)
+        available[members] = mean_load[members, None] * 1.4  # machines not binding
+        crews.append(f"CREW-{q}")
+        workforce.append(
+            {
+                "pool": f"CREW-{q}",
+                "headcount": crew,
+                "hours_per_person": 160.0,
+                "max_overtime_share": 0.2,
+                "regular_hour_cost": 25.0,
+                "overtime_hour_cost": 40.0,
+                "hire_cost": 2000.0,
+                "fire_cost": 3000.0,
+                "min_headcount": 0.5 * crew,
+                "max_headcount": 1.5 * crew,
+            }
+        )
+    ot_cost = rng.uniform(30.0, 60.0, n_resources)
+    resources = [{"code": c, "name": c, "site": "PA", "kind": "labour_pool"} for c in crews] + [
+        {
+            "code": lines[r],
+            "name": lines[r],
+            "site": "PA",
+            "labour_pool": crews[r // 5] if r < 5 * n_pools else None,
+            "overtime_hour_cost": float(ot_cost[r]),
+        }
+        for r in range(n_resources)
+    ]
+    labels = months(n_months)
+    calendars = []
+    for r in range(n_resources):
+        pooled = r < 5 * n_pools
+        for i, month in enumerate(labels):
+            hours_needed = float(available[r, i])
+            per_shift = min(max(hours_needed / 80.0, 1e-6), 24.0)
+            calendars.append(
+                {
+                    "resource": lines[r],
+                    "month": month,
+                    "shifts": 4,
+                    "working_days": 20,
+                    "hours_per_shift": per_shift,
+                    "efficiency": hours_needed / (80.0 * per_shift),
+                    "max_overtime_hours": None if pooled else 0.15 * hours_needed,
+                }
+            )
+    p_idx, t_idx = np.nonzero(requirement > 0)
+    requirements = [
+        {
+            "product": products[p],
+            "site": "PA",
+            "month": labels[t],
+            "quantity": float(requirement[p, t]),
+            "safety_stock": 0.0,
+            "opening_stock": 0.0,
+        }
+        for p, t in zip(p_idx.tolist(), t_idx.tolist(), strict=True)
+    ]
+    # Costs: holding 0.02 x cost a month, backorder 0.25 x price = the drawn backorder cost.
+    prices = {products[p]: float(backorder[p] / 0.25) for p in range(n_products)}
+    costs = {products[p]: float(unit_cost[p]) for p in range(n_products)}
+    return {
+        "products": products,
+        "prices": prices,
+        "costs": costs,
+        "resources": resources,
+        "workforce": workforce,
+        "calendars": calendars,
+        "routings": routings,
+        "requirements": requirements,
+    }
+
+
+def fresh_database(admin: str) -> str:
+    name = f"sop_bench_capacity_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(admin).set(database=name).render_as_string(hide_password=False)
+
+
+def drop(admin: str, url: str) -> None:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+def supply_transport(requirements: list[dict[str, Any]]) -> httpx.MockTransport:
+    body = "".join(json.dumps(r) + "\n" for r in requirements).encode()
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "application/x-ndjson"})
+
+    return httpx.MockTransport(handle)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--products", type=int, default=2000)
+    parser.add_argument("--resources", type=int, default=50)
+    parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--strategy", default="optimal", choices=["optimal", "chase", "level"])
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    data = instance(args.products, args.resources, args.months, args.seed)
+    print(
+        f"instance: {args.products} products x {args.resources} lines (+{len(data['workforce'])} "
+        f"crews) x {args.months} months; {len(data['routings'])} methods, "
+        f"{len(data['requirements'])} requirement rows (generated in {time.perf_counter() - t0:.2f} s)"
+    )
+    url = fresh_database(args.database)
+    try:
+        t0 = time.perf_counter()
+        upgrade(SERVICE_DIR, url)
+        print(f"database: {make_url(url).database} migrated in {time.perf_counter() - t0:.2f} s")
+        settings = CapacitySettings(database_url=url, migrate_on_start=False, run_workers=False)
+        app = create_app(settings, supply_transport=supply_transport(data["requirements"]))
+        token = create_token(AuthSettings(), subject="bench", roles=["capacity_planner"])
+        headers = {"Authorization": f"Bearer {token}"}
+        with TestClient(app) as client:
+            engine = app.state.engine
+            t0 = time.perf_counter()
+            with transaction(engine) as session:
+                for code in data["products"]:
+                    event = new_event(
+                        source="/bench",
+                        type="sop.demand.product.changed.v1",
+                        subject=code,
+                        data={
+                            "code": code,
+                            "name": code,
+                            "family": "F",
+                            "category": "C",
+                            "price": data["prices"][code],
+                            "cost": data["costs"][code],
+                            "version": 1,
+                        },
+                    )
+                    apply_product_changed(session, event)
+            loaded = {"products (read model)": time.perf_counter() - t0}
+            for path in ("resources", "workforce", "calendars", "routings"):
+                t0 = time.perf_counter()
+                response = client.post(
+                    f"/api/v1/{path}/bulk",
+                    content="\n".join(json.dumps(r) for r in data[path]).encode(),
+                    headers={**headers, "content-type": "application/x-ndjson"},
+                )
+                response.raise_for_status()
+                loaded[f"{path} ({len(data[path])} rows, bulk API)"] = time.perf_counter() - t0
+            for what, seconds in loaded.items():
+                print(f"load {what}: {seconds:.2f} s")
+
+            accepted = client.post(
+                "/api/v1/production-plans",
+                json={"supply_plan_id": "SP-BENCH", "cycle": "2027-01", "strategy": args.strategy},
+                headers=headers,
+            )
+            accepted.raise_for_status()
+            job_id = uuid.UUID(accepted.json()["id"])
+            runner = app.state.jobs
+            t0 = time.perf_counter()
+            runner.run(job_id, "production-plan", runner.handlers["production-plan"])
+            wall = time.perf_counter() - t0
+            with Session(engine) as session:
+                job = session.get(Job, job_id)
+                assert job is not None
+                if job.state != "succeeded":
+                    raise SystemExit(f"job failed: {job.error}")
+                result = job.result or {}
+                lines = session.exec(select(func.count()).select_from(ProductionPlanLine)).one()
+                positions = session.exec(
+                    select(func.count()).select_from(ProductionPlanPosition)
+                ).one()
+            plan = client.get(
+                f"/api/v1/production-plans/{result['production_plan_id']}", headers=headers
+            ).json()
+            print(f"strategy: {plan['strategy']}  status: {plan['solve_status']}")
+            print("model: " + ", ".join(f"{k} {v:,}" for k, v in plan["model_size"].items()))
+            print("costs: " + ", ".join(f"{k} {v:,.0f}" for k, v in plan["costs"].items()))
+            print(
+                f"plan: {lines:,} lines, {positions:,} positions, ending backorder "
+                f"{plan['totals']['ending_backorder']:,.0f}, overtime hours "
+                f"{plan['totals']['overtime_hours']:,.0f}"
+            )
+            print(
+                f"model build (fetch excluded: read master data, numpy model, rough-cut, "
+                f"HiGHS model): {plan['build_seconds']:.2f} s"
+            )
+            print(f"solve (HiGHS run): {plan['solve_seconds']:.2f} s")
+            print(
+                f"write (plan + rows by COPY + outbox, one transaction): {plan['write_seconds']:.2f} s"
+            )
+            print(
+                f"job wall time (incl. fetch from supply and chase/level comparison): {wall:.2f} s"
+            )
+    finally:
+        drop(args.database, url)
+        print("database dropped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from sop_capacity.ingest import RowModel
+from sop_shared.repository import Page
+from sop_shared.types import Month
+
+
+class CalendarRow(RowModel):
+    """One resource-month of a calendar upload."""
+
+    resource: str = Field(min_length=1, max_length=64, examples=["LINE-1"])
+    month: Month
+    shifts: float = Field(default=1.0, ge=0, le=4)
+    hours_per_shift: float = Field(default=8.0, ge=0, le=24)
+    working_days: float = Field(ge=0, le=31, examples=[21])
+    efficiency: float = Field(default=1.0, ge=0, le=2, description="Share of hours that produce")
+    maintenance_hours: float = Field(default=0.0, ge=0, description="Planned maintenance")
+    max_overtime_hours: float | None = Field(default=None, ge=0)
+
+
+class CalendarRead(CalendarRow):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+    available_hours: float = Field(description="Regular hours the plan may use")
+
+
+class CalendarPage(Page[CalendarRead]):
+    pass

@@ -1,0 +1,350 @@
+"""From master data and production requirements to the arrays the planning engine takes.
+
+Rough-cut capacity and every production-plan strategy start from the same
+``CapacityModel``, so the numbers a planner compares (before/after, chase/level/optimal)
+always rest on the same hours, methods and costs.
+
+Conventions (a planner's reading of the data):
+
+* The LP's "product" is a product at a site (``SKU-1@PLANT-A``): supply asks for production
+  per site. A method can make it when its resource is at that site or is a co-packer.
+* Requirements are supply's net production requirements: on-hand stock and safety stock are
+  already netted in, so the plan starts from zero extra stock and holds no second buffer.
+* Hours: a month without a calendar gives no regular hours, except on resources staffed by a
+  modelled labour pool, where the crew is the limit. Overtime is capped by the calendar's
+  ``max_overtime_hours``; without it, none outside a pool and the crew's share inside one.
+* Costs per unit-month: holding = rate x product cost, backorder = rate x product price
+  (falling back to cost, then to the cheapest method cost, then 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sqlmodel import Session
+
+from sop_capacity.calendars.repository import CalendarRepository
+from sop_capacity.planning import LabourPool, Method, PlanningProblem
+from sop_capacity.resources.models import ResourceKind
+from sop_capacity.resources.repository import ResourceRepository
+from sop_capacity.routings.repository import RoutingRepository
+from sop_capacity.scenarios.repository import ScenarioRepository
+from sop_capacity.workforce.repository import WorkforceRepository
+from sop_shared.problems import Unprocessable
+from sop_shared.readmodels.products import known_products
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+DEFAULT_BACKORDER_COST = 1.0
+"""Backorder cost per unit-month of a product with no price, cost or method cost at all."""
+
+
+@dataclass(frozen=True)
+class CostRates:
+    """Per-month rates that turn product values into holding and backorder costs."""
+
+    holding_rate_per_month: float = 0.02
+    backorder_rate_per_month: float = 0.25
+
+
+@dataclass
+class ScenarioParams:
+    overtime_allowed: bool | None = None
+    unavailable: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class MasterData:
+    """Everything the plan needs from this service's tables, read in one transaction."""
+
+    resources: pd.DataFrame
+    calendars: pd.DataFrame
+    routings: pd.DataFrame
+    workforce: pd.DataFrame
+    products: pd.DataFrame
+    scenario: ScenarioParams
+
+
+def _frame(rows: list[Any], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in rows], columns=columns)
+
+
+def load_master_data(
+    session: Session,
+    *,
+    products: list[str],
+    first_month: str,
+    last_month: str,
+    cycle: str | None = None,
+    scenario: str | None = None,
+) -> MasterData:
+    resources = _frame(
+        ResourceRepository(session).all(),
+        ["code", "site", "kind", "labour_pool", "overtime_hour_cost"],
+    )
+    calendars = _frame(
+        CalendarRepository(session).in_range(first_month, last_month),
+        ["resource", "month", "available_hours", "max_overtime_hours"],
+    )
+    routings = _frame(
+        RoutingRepository(session).for_products(products),
+        ["product", "resource", "hours_per_unit", "cost_per_unit", "priority"],
+    )
+    workforce = _frame(
+        WorkforceRepository(session).all(),
+        [
+            "pool",
+            "headcount",
+            "hours_per_person",
+            "max_overtime_share",
+            "regular_hour_cost",
+            "overtime_hour_cost",
+            "hire_cost",
+            "fire_cost",
+            "min_headcount",
+            "max_headcount",
+        ],
+    )
+    refs = known_products(session, products)
+    product_frame = _frame(list(refs.values()), ["code", "price", "cost"])
+    params = ScenarioParams()
+    if cycle and scenario:
+        setting = ScenarioRepository(session).find(cycle, scenario)
+        if setting is not None:
+            params = ScenarioParams(setting.overtime_allowed, list(setting.unavailable_resources))
+    return MasterData(resources, calendars, routings, workforce, product_frame, params)
+
+
+def month_range(first: str, last: str) -> list[str]:
+    return [str(p) for p in pd.period_range(first, last, freq="M")]
+
+
+@dataclass
+class CapacityModel:
+    """Indices and arrays of one planning run; row order of each frame is its LP index."""
+
+    months: list[str]
+    pairs: pd.DataFrame  # product, site
+    resources: pd.DataFrame  # code, site, kind, labour_pool, pool (index into pools or -1)
+    methods: pd.DataFrame  # p, r, product, site, resource, hours_per_unit, cost_per_unit, priority
+    requirement: FloatArray  # [P,T]
+    safety_stock: FloatArray  # [P,T], as supply planned it (context, not re-targeted)
+    available: FloatArray  # [R,T] regular hours, inf where only a crew limits
+    overtime_max: FloatArray  # [R,T]
+    unavailable: BoolArray  # [R,T] switched off by the scenario
+    holding_cost: FloatArray  # [P]
+    backorder_cost: FloatArray  # [P]
+    pools: list[LabourPool]
+    pool_codes: list[str]
+    overtime_allowed: bool
+    warnings: list[str]
+
+    @property
+    def pair_names(self) -> list[str]:
+        return (self.pairs["product"] + "@" + self.pairs["site"]).tolist()
+
+    @property
+    def resource_codes(self) -> list[str]:
+        return self.resources["code"].tolist()
+
+    def method_list(self) -> list[Method]:
+        m = self.methods
+        return [
+            Method(int(p), int(r), float(h), float(c), int(q))
+            for p, r, h, c, q in zip(
+                m["p"], m["r"], m["hours_per_unit"], m["cost_per_unit"], m["priority"], strict=True
+            )
+        ]
+
+    def problem(self) -> PlanningProblem:
+        return PlanningProblem(
+            requirement=self.requirement,
+            available_hours=self.available,
+            methods=self.method_list(),
+            holding_cost=self.holding_cost,
+            backorder_cost=self.backorder_cost,
+            overtime_hours_max=self.overtime_max,
+            overtime_cost=self.resources["overtime_hour_cost"].to_numpy(dtype=float),
+            pools=self.pools,
+            overtime_allowed=self.overtime_allowed,
+            product_names=self.pair_names,
+            resource_names=self.resource_codes,
+            month_labels=self.months,
+        )
+
+    def capacity_limit(self) -> FloatArray:
+        """Most hours each resource may give in a month (regular + allowed overtime)."""
+        ot = self.overtime_max if self.overtime_allowed else np.zeros_like(self.overtime_max)
+        return self.available + ot
+
+
+def _months_text(months: list[str]) -> str:
+    return months[0] if len(months) == 1 else f"{months[0]}..{months[-1]} ({len(months)} months)"
+
+
+def build_model(
+    requirements: pd.DataFrame,
+    master: MasterData,
+    *,
+    rates: CostRates,
+    overtime_allowed: bool = True,
+) -> CapacityModel:
+    """Assemble the arrays; refuse (422) only what makes any plan meaningless."""
+    if requirements.empty or float(requirements["quantity"].sum()) <= 0:
+        raise Unprocessable(
+            "Nothing to plan: the supply plan has no production requirements.",
+            code="no-requirements",
+        )
+    months = month_range(requirements["month"].min(), requirements["month"].max())
+    t_of = {m: t for t, m in enumerate(months)}
+    n_t = len(months)
+    warnings: list[str] = []
+
+    pairs = requirements[["product", "site"]].drop_duplicates().reset_index(drop=True)
+    pairs["p"] = np.arange(len(pairs))
+    req = requirements.merge(pairs, on=["product", "site"])
+    t_idx = req["month"].map(t_of).to_numpy()
+    requirement = np.zeros((len(pairs), n_t))
+    np.add.at(requirement, (req["p"].to_numpy(), t_idx), req["quantity"].to_numpy(dtype=float))
+    safety = np.zeros((len(pairs), n_t))
+    safety[req["p"].to_numpy(), t_idx] = req["safety_stock"].to_numpy(dtype=float)
+
+    resources = master.resources.sort_values("code").reset_index(drop=True)
+    resources["r"] = np.arange(len(resources))
+    if resources.empty:
+        raise Unprocessable("No resources are defined: load resources first.", code="no-resources")
+    r_of = dict(zip(resources["code"], resources["r"], strict=True))
+
+    # Labour pools: a labour_pool resource with a workforce record, and whoever it staffs.
+    crews = master.workforce[
+        master.workforce["pool"].isin(
+            resources.loc[resources["kind"] == ResourceKind.labour_pool, "code"]
+        )
+    ].sort_values("pool")
+    pool_codes = crews["pool"].tolist()
+    q_of = {code: q for q, code in enumerate(pool_codes)}
+    resources["pool"] = resources["labour_pool"].map(q_of).fillna(-1).astype(int)
+    staffless = sorted(set(resources["labour_pool"].dropna()) - set(pool_codes))
+    if staffless:
+        warnings.append(
+            f"labour pool(s) without a workforce record, planned on machine hours only: "
+            f"{', '.join(staffless)}"
+        )
+    pools = []
+    for crew in crews.itertuples(index=False):
+        members = tuple(resources.loc[resources["labour_pool"] == crew.pool, "r"].tolist())
+        pools.append(
+            LabourPool(
+                resources=members,
+                headcount0=float(crew.headcount),
+                hours_per_person=float(crew.hours_per_person),
+                max_overtime_share=float(crew.max_overtime_share),
+                regular_hour_cost=float(crew.regular_hour_cost),
+                overtime_hour_cost=float(crew.overtime_hour_cost),
+                hire_cost=float(crew.hire_cost),
+                fire_cost=float(crew.fire_cost),
+                min_headcount=float(crew.min_headcount),
+                max_headcount=float(crew.max_headcount)
+                if pd.notna(crew.max_headcount)
+                else float("inf"),
+                name=str(crew.pool),
+            )
+        )
+    pooled = resources["pool"].to_numpy() >= 0
+
+    # Methods: routings of the planned products on resources at the same site, or co-packers.
+    methods = master.routings.merge(pairs, on="product").merge(
+        resources[["code", "r", "site", "kind"]].rename(columns={"site": "resource_site"}),
+        left_on="resource",
+        right_on="code",
+    )
+    eligible = (methods["resource_site"] == methods["site"]) | (
+        methods["kind"] == ResourceKind.copacker
+    )
+    methods = (
+        methods[eligible]
+        .sort_values(["p", "priority", "cost_per_unit", "resource"])
+        .reset_index(drop=True)[
+            ["p", "r", "product", "site", "resource", "hours_per_unit", "cost_per_unit", "priority"]
+        ]
+    )
+
+    # Hours per resource and month.
+    available = np.where(pooled[:, None], np.inf, 0.0) * np.ones((1, n_t))
+    overtime_max = np.where(pooled[:, None], np.inf, 0.0) * np.ones((1, n_t))
+    cal = master.calendars[master.calendars["resource"].isin(r_of)]
+    cal = cal[cal["month"].isin(t_of)]
+    cr = cal["resource"].map(r_of).to_numpy(dtype=int)
+    ct = cal["month"].map(t_of).to_numpy(dtype=int)
+    available[cr, ct] = cal["available_hours"].to_numpy(dtype=float)
+    has_ot = cal["max_overtime_hours"].notna().to_numpy()
+    overtime_max[cr[has_ot], ct[has_ot]] = cal["max_overtime_hours"].to_numpy(dtype=float)[has_ot]
+    has_cal = np.zeros((len(resources), n_t), dtype=bool)
+    has_cal[cr, ct] = True
+    used = np.zeros(len(resources), dtype=bool)
+    used[methods.loc[methods["hours_per_unit"] > 0, "r"].to_numpy(dtype=int)] = True
+    for r in np.flatnonzero(used & ~pooled & ~has_cal.all(axis=1)):
+        gaps = [months[t] for t in np.flatnonzero(~has_cal[r])]
+        warnings.append(
+            f"resource {resources.at[r, 'code']!r} has no calendar for {_months_text(gaps)}: "
+            "no regular hours assumed there"
+        )
+
+    unavailable = np.zeros((len(resources), n_t), dtype=bool)
+    for entry in master.scenario.unavailable:
+        code = str(entry.get("resource", ""))
+        if code not in r_of:
+            warnings.append(f"scenario names unknown resource {code!r}; ignored")
+            continue
+        wanted = entry.get("months") or months
+        cols = [t_of[m] for m in wanted if m in t_of]
+        unavailable[r_of[code], cols] = True
+    available[unavailable] = 0.0
+    overtime_max[unavailable] = 0.0
+    if master.scenario.overtime_allowed is False:
+        overtime_allowed = False
+
+    holding, backorder = _unit_costs(pairs, methods, master.products, rates)
+    return CapacityModel(
+        months=months,
+        pairs=pairs[["product", "site"]],
+        resources=resources[["code", "site", "kind", "labour_pool", "overtime_hour_cost", "pool"]],
+        methods=methods,
+        requirement=requirement,
+        safety_stock=safety,
+        available=available,
+        overtime_max=overtime_max,
+        unavailable=unavailable,
+        holding_cost=holding,
+        backorder_cost=backorder,
+        pools=pools,
+        pool_codes=pool_codes,
+        overtime_allowed=overtime_allowed,
+        warnings=warnings,
+    )
+
+
+def _unit_costs(
+    pairs: pd.DataFrame, methods: pd.DataFrame, products: pd.DataFrame, rates: CostRates
+) -> tuple[FloatArray, FloatArray]:
+    """Holding and backorder cost per unit-month of each product-site."""
+    n_p = len(pairs)
+    cheapest = np.zeros(n_p)
+    if not methods.empty:
+        by_p = methods.groupby("p")["cost_per_unit"].min()
+        cheapest[by_p.index.to_numpy(dtype=int)] = by_p.to_numpy(dtype=float)
+    values = pairs[["product"]].merge(
+        products.rename(columns={"code": "product"}), on="product", how="left"
+    )
+    cost = values["cost"].fillna(0.0).to_numpy(dtype=float)
+    price = values["price"].fillna(0.0).to_numpy(dtype=float)
+    cost = np.where(cost > 0, cost, cheapest)
+    price = np.where(price > 0, price, cost)
+    holding = rates.holding_rate_per_month * cost
+    backorder = np.where(price > 0, rates.backorder_rate_per_month * price, DEFAULT_BACKORDER_COST)
+    return holding, backorder

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from sop_capacity.production_plans.models import (
+    PlanTrigger,
+    ProductionPlan,
+    ProductionPlanLine,
+    ProductionPlanLoad,
+    ProductionPlanPosition,
+)
+from sop_shared.repository import Repository
+
+
+class ProductionPlanRepository(Repository[ProductionPlan]):
+    model = ProductionPlan
+
+    def next_version(self, cycle: str, scenario: str) -> int:
+        query = select(func.max(ProductionPlan.version)).where(
+            ProductionPlan.cycle == cycle, ProductionPlan.scenario == scenario
+        )
+        return int(self.session.exec(query).one() or 0) + 1
+
+    def page(
+        self,
+        *,
+        cycle: str | None,
+        scenario: str | None,
+        supply_plan_id: str | None,
+        strategy: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[ProductionPlan], int]:
+        query = select(ProductionPlan)
+        if cycle:
+            query = query.where(ProductionPlan.cycle == cycle)
+        if scenario:
+            query = query.where(ProductionPlan.scenario == scenario)
+        if supply_plan_id:
+            query = query.where(ProductionPlan.supply_plan_id == supply_plan_id)
+        if strategy:
+            query = query.where(ProductionPlan.strategy == strategy)
+        query = query.order_by(col(ProductionPlan.cycle).desc(), col(ProductionPlan.scenario))
+        return self.list_page(
+            query, order_by=col(ProductionPlan.version).desc(), limit=limit, offset=offset
+        )
+
+    def find(self, plan_id: uuid.UUID) -> ProductionPlan | None:
+        return self.session.get(ProductionPlan, plan_id)
+
+    def trigger(self, supply_plan_id: str, scenario: str) -> PlanTrigger | None:
+        return self.session.get(PlanTrigger, (supply_plan_id, scenario))
+
+
+def _lines_query(
+    plan_id: uuid.UUID, product: str | None, resource: str | None, month: str | None
+) -> SelectOfScalar[ProductionPlanLine]:
+    query = select(ProductionPlanLine).where(ProductionPlanLine.plan_id == plan_id)
+    if product:
+        query = query.where(ProductionPlanLine.product == product)
+    if resource:
+        query = query.where(ProductionPlanLine.resource == resource)
+    if month:
+        query = query.where(ProductionPlanLine.month == month)
+    return query.order_by(
+        col(ProductionPlanLine.product), col(ProductionPlanLine.site), col(ProductionPlanLine.month)
+    )
+
+
+class LineRepository(Repository[ProductionPlanLine]):
+    """Lines of one plan: pages for screens, a stream for services."""
+
+    model = ProductionPlanLine
+
+    def lines_page(
+        self,
+        plan_id: uuid.UUID,
+        *,
+        product: str | None,
+        resource: str | None,
+        month: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[ProductionPlanLine], int]:
+        query = _lines_query(plan_id, product, resource, month)
+        return self.list_page(
+            query, order_by=col(ProductionPlanLine.resource), limit=limit, offset=offset
+        )
+
+    def iter_lines(
+        self,
+        plan_id: uuid.UUID,
+        *,
+        product: str | None,
+        resource: str | None,
+        month: str | None,
+    ) -> Iterator[ProductionPlanLine]:
+        query = _lines_query(plan_id, product, resource, month).order_by(
+            col(ProductionPlanLine.resource)
+        )
+        yield from self.session.exec(query.execution_options(yield_per=2000))
+
+
+class PositionRepository(Repository[ProductionPlanPosition]):
+    model = ProductionPlanPosition
+
+    def _query(
+        self, plan_id: uuid.UUID, product: str | None, backordered: bool
+    ) -> SelectOfScalar[ProductionPlanPosition]:
+        query = select(ProductionPlanPosition).where(ProductionPlanPosition.plan_id == plan_id)
+        if product:
+            query = query.where(ProductionPlanPosition.product == product)
+        if backordered:
+            query = query.where(col(ProductionPlanPosition.backorder) > 0)
+        return query.order_by(col(ProductionPlanPosition.product), col(ProductionPlanPosition.site))
+
+    def positions_page(
+        self, plan_id: uuid.UUID, *, product: str | None, backordered: bool, limit: int, offset: int
+    ) -> tuple[list[ProductionPlanPosition], int]:
+        return self.list_page(
+            self._query(plan_id, product, backordered),
+            order_by=col(ProductionPlanPosition.month),
+            limit=limit,
+            offset=offset,
+        )
+
+    def iter_positions(
+        self, plan_id: uuid.UUID, *, product: str | None, backordered: bool
+    ) -> Iterator[ProductionPlanPosition]:
+        query = self._query(plan_id, product, backordered).order_by(
+            col(ProductionPlanPosition.month)
+        )
+        yield from self.session.exec(query.execution_options(yield_per=2000))
+
+    def backordered(self, plan_id: uuid.UUID) -> list[ProductionPlanPosition]:
+        query = self._query(plan_id, None, True).order_by(col(ProductionPlanPosition.month))
+        return list(self.session.exec(query).all())
+
+
+class LoadRepository(Repository[ProductionPlanLoad]):
+    model = ProductionPlanLoad
+
+    def _query(
+        self, plan_id: uuid.UUID, resource: str | None
+    ) -> SelectOfScalar[ProductionPlanLoad]:
+        query = select(ProductionPlanLoad).where(ProductionPlanLoad.plan_id == plan_id)
+        if resource:
+            query = query.where(ProductionPlanLoad.resource == resource)
+        return query.order_by(col(ProductionPlanLoad.resource))
+
+    def loads_page(
+        self, plan_id: uuid.UUID, *, resource: str | None, limit: int, offset: int
+    ) -> tuple[list[ProductionPlanLoad], int]:
+        return self.list_page(
+            self._query(plan_id, resource),
+            order_by=col(ProductionPlanLoad.month),
+            limit=limit,
+            offset=offset,
+        )
+
+    def all_loads(self, plan_id: uuid.UUID) -> list[ProductionPlanLoad]:
+        query = self._query(plan_id, None).order_by(col(ProductionPlanLoad.month))
+        return list(self.session.exec(query).all())

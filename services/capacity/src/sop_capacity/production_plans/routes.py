@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from sop_capacity.api.params import Limit, MonthQuery, Offset
+from sop_capacity.production_plans import review, service
+from sop_capacity.production_plans.models import Strategy
+from sop_capacity.production_plans.schemas import (
+    LoadPage,
+    PlanLinePage,
+    PositionPage,
+    ProductionPlanPage,
+    ProductionPlanRead,
+    ProductionPlanRequest,
+    ProductionPlanSummary,
+    ProductionReview,
+)
+from sop_shared.auth import READ_ROLES, Caller, Role, require_roles
+from sop_shared.deps import SessionDep
+from sop_shared.jobs import JobRead
+from sop_shared.problems import problem_responses
+from sop_shared.streaming import STREAM_RESPONSES, LineFormat, stream_rows
+
+router = APIRouter(
+    prefix="/production-plans",
+    tags=["production-plans"],
+    responses=problem_responses(401, 403, 422),
+)
+
+RUNNERS = (Role.capacity_planner, Role.sop_coordinator, Role.integration)
+LINE_COLUMNS = ["product", "site", "month", "resource", "quantity", "hours", "cost"]
+POSITION_COLUMNS = [
+    "product",
+    "site",
+    "month",
+    "requirement",
+    "production",
+    "inventory",
+    "backorder",
+    "safety_stock",
+]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobRead,
+    summary="Compute a production plan for a supply plan (a job: poll /jobs/{id})",
+)
+def create_production_plan(
+    data: ProductionPlanRequest,
+    session: SessionDep,
+    response: Response,
+    caller: Annotated[Caller, require_roles(*RUNNERS)],
+) -> JobRead:
+    job = service.request_run(session, data=data, actor=caller.name)
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return JobRead.model_validate(job)
+
+
+@router.get("", response_model=ProductionPlanPage, dependencies=[require_roles(*READ_ROLES)])
+def list_production_plans(
+    session: SessionDep,
+    cycle: MonthQuery = None,
+    scenario: str | None = None,
+    supply_plan_id: str | None = None,
+    strategy: Strategy | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> ProductionPlanPage:
+    return service.list_plans(
+        session,
+        cycle=cycle,
+        scenario=scenario,
+        supply_plan_id=supply_plan_id,
+        strategy=strategy,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/{plan_id}",
+    response_model=ProductionPlanRead,
+    responses=problem_responses(404),
+    dependencies=[require_roles(*READ_ROLES)],
+)
+def get_production_plan(plan_id: uuid.UUID, session: SessionDep) -> ProductionPlanRead:
+    return ProductionPlanRead.model_validate(service.get_plan(session, plan_id=plan_id))
+
+
+@router.get(
+    "/{plan_id}/lines",
+    response_model=PlanLinePage,
+    responses={**problem_responses(404), **STREAM_RESPONSES},
+    dependencies=[require_roles(*READ_ROLES)],
+    summary="Production per product, site, month and resource: a page, or all as JSONL/CSV",
+)
+def get_production_plan_lines(
+    plan_id: uuid.UUID,
+    session: SessionDep,
+    request: Request,
+    product: str | None = None,
+    resource: str | None = None,
+    month: MonthQuery = None,
+    format: LineFormat = "json",
+    limit: Limit = 1000,
+    offset: Offset = 0,
+) -> Any:
+    if format == "json":
+        return service.lines_page(
+            session,
+            plan_id=plan_id,
+            product=product,
+            resource=resource,
+            month=month,
+            limit=limit,
+            offset=offset,
+        )
+    rows = service.stream_lines(
+        session,
+        engine=request.app.state.engine,
+        plan_id=plan_id,
+        product=product,
+        resource=resource,
+        month=month,
+    )
+    return stream_rows(rows, fmt=format, columns=LINE_COLUMNS, filename=f"production-{plan_id}")
+
+
+@router.get(
+    "/{plan_id}/positions",
+    response_model=PositionPage,
+    responses={**problem_responses(404), **STREAM_RESPONSES},
+    dependencies=[require_roles(*READ_ROLES)],
+    summary="Requirement, production, stock built ahead and backlog per product-site-month",
+)
+def get_production_plan_positions(
+    plan_id: uuid.UUID,
+    session: SessionDep,
+    request: Request,
+    product: str | None = None,
+    backordered: bool = False,
+    format: LineFormat = "json",
+    limit: Limit = 1000,
+    offset: Offset = 0,
+) -> Any:
+    if format == "json":
+        return service.positions_page(
+            session,
+            plan_id=plan_id,
+            product=product,
+            backordered=backordered,
+            limit=limit,
+            offset=offset,
+        )
+    rows = service.stream_positions(
+        session,
+        engine=request.app.state.engine,
+        plan_id=plan_id,
+        product=product,
+        backordered=backordered,
+    )
+    return stream_rows(rows, fmt=format, columns=POSITION_COLUMNS, filename=f"positions-{plan_id}")
+
+
+@router.get(
+    "/{plan_id}/loads",
+    response_model=LoadPage,
+    responses=problem_responses(404),
+    dependencies=[require_roles(*READ_ROLES)],
+    summary="Hours per resource-month before (rough-cut) and after the plan, with crews",
+)
+def get_production_plan_loads(
+    plan_id: uuid.UUID,
+    session: SessionDep,
+    resource: str | None = None,
+    limit: Limit = 1000,
+    offset: Offset = 0,
+) -> LoadPage:
+    return service.loads_page(
+        session, plan_id=plan_id, resource=resource, limit=limit, offset=offset
+    )
+
+
+UnmetLimit = Annotated[int, Query(ge=1, le=5000, description="Late products listed")]
+
+
+@router.get(
+    "/{plan_id}/summary",
+    response_model=ProductionPlanSummary,
+    responses=problem_responses(404),
+    dependencies=[require_roles(*READ_ROLES)],
+    summary="Utilisation, bottlenecks, overtime, headcount, costs and unmet demand",
+)
+def get_production_plan_summary(
+    plan_id: uuid.UUID, session: SessionDep, unmet_limit: UnmetLimit = 50
+) -> ProductionPlanSummary:
+    return review.summary(session, plan_id=plan_id, unmet_limit=unmet_limit)
+
+
+@router.get(
+    "/{plan_id}/review",
+    response_model=ProductionReview,
+    responses=problem_responses(404),
+    dependencies=[require_roles(*READ_ROLES)],
+    summary="Production review: before/after, crews, overtime, unmet demand and why, options",
+)
+def get_production_review(
+    plan_id: uuid.UUID, session: SessionDep, unmet_limit: UnmetLimit = 200
+) -> ProductionReview:
+    return review.review(session, plan_id=plan_id, unmet_limit=unmet_limit)

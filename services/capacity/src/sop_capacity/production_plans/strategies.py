@@ -1,0 +1,291 @@
+"""The three ways to plan production, each giving the same shape of result and costs.
+
+``optimal`` is the LP. ``chase`` and ``level`` are the textbook aggregate strategies
+(planning.heuristics) applied per crew: each labour pool is one aggregate in hours
+(its products loaded on their preferred method), and so is each resource outside a pool
+(one "worker" = one hour, so hiring costs nothing). The aggregate hours are then shared
+back to products: chase in proportion to each month's need, level in proportion to each
+product's share of the horizon. Heuristics use no crew overtime; on a resource outside a
+pool, hours above the calendar use its overtime allowance, and anything beyond that is
+reported as overload (textbook chase and level ignore machine limits).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sop_capacity.planning import (
+    AggregateProblem,
+    CostBreakdown,
+    PlanningInputError,
+    PlanningSolveError,
+    chase,
+    check_problem,
+    level,
+    preferred_methods,
+    solve_plan,
+)
+from sop_capacity.planning_input import CapacityModel
+from sop_capacity.production_plans.models import Strategy
+
+FloatArray = NDArray[np.float64]
+
+
+class PlanRunError(Exception):
+    """The plan cannot be computed; the message says why in a planner's words."""
+
+
+@dataclass
+class Outcome:
+    """A plan in arrays: [M,T] per method, [P,T] per product-site, [R,T], [Q,T] per pool."""
+
+    strategy: str
+    solve_status: str
+    message: str
+    production_by_method: FloatArray
+    production: FloatArray
+    inventory: FloatArray
+    backorder: FloatArray
+    hours_used: FloatArray
+    overtime_hours: FloatArray
+    headcount: FloatArray
+    hires: FloatArray
+    fires: FloatArray
+    costs: CostBreakdown
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    model_size: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def metrics(self, capacity: FloatArray) -> dict[str, Any]:
+        """The figures a planner compares strategies on."""
+        limit_ok = np.isfinite(capacity)
+        over = self.hours_used > capacity * (1 + 1e-6) + 1e-6
+        return {
+            "costs": self.costs.as_dict(),
+            "total_cost": self.costs.total,
+            "production": float(self.production.sum()),
+            "backordered_unit_months": float(self.backorder.sum()),
+            "ending_backorder": float(self.backorder[:, -1].sum()),
+            "overtime_hours": float(self.overtime_hours.sum()),
+            "hires": float(self.hires.sum()),
+            "fires": float(self.fires.sum()),
+            "overloaded_cells": int(np.count_nonzero(over & limit_ok)),
+            "solve_status": self.solve_status,
+        }
+
+
+def _checked(model: CapacityModel) -> list[str]:
+    """Validate once for every strategy: refuse with the engine's words (resource, month)."""
+    try:
+        issues = check_problem(model.problem())
+    except PlanningInputError as exc:
+        raise PlanRunError(_issues_text(exc)) from exc
+    return [i.message for i in issues]
+
+
+def _issues_text(exc: PlanningInputError) -> str:
+    lines = [i.message for i in exc.issues[:10]]
+    more = f" (+{len(exc.issues) - 10} more)" if len(exc.issues) > 10 else ""
+    return f"{len(exc.issues)} problem(s) with the planning inputs: " + "; ".join(lines) + more
+
+
+def optimal(
+    model: CapacityModel, *, time_limit: float | None = None, threads: int | None = None
+) -> Outcome:
+    warnings = _checked(model)
+    try:
+        plan = solve_plan(model.problem(), time_limit=time_limit, threads=threads)
+    except PlanningInputError as exc:
+        raise PlanRunError(_issues_text(exc)) from exc
+    except PlanningSolveError as exc:
+        raise PlanRunError(f"The solver stopped without a plan ({exc.status}): {exc}") from exc
+    return Outcome(
+        strategy=Strategy.optimal,
+        solve_status=plan.status,
+        message=plan.message,
+        production_by_method=plan.production_by_method,
+        production=plan.production,
+        inventory=plan.inventory,
+        backorder=plan.backorder,
+        hours_used=plan.hours_used,
+        overtime_hours=plan.overtime_hours,
+        headcount=plan.headcount,
+        hires=plan.hires,
+        fires=plan.fires,
+        costs=plan.costs,
+        build_seconds=plan.build_seconds,
+        solve_seconds=plan.solve_seconds,
+        model_size={
+            "variables": plan.n_variables,
+            "constraints": plan.n_constraints,
+            "nonzeros": plan.n_nonzeros,
+            "methods": len(model.methods),
+        },
+        warnings=warnings + [w.message for w in plan.warnings if w.message not in warnings],
+    )
+
+
+def _ending_backorder_cost(model: CapacityModel) -> FloatArray:
+    """As the LP charges it: the product's cheapest unit cost, crew pay included."""
+    rate = np.zeros(len(model.resources))
+    for pool in model.pools:
+        rate[list(pool.resources)] = pool.regular_hour_cost
+    m = model.methods
+    unit = (
+        m["cost_per_unit"].to_numpy(float)
+        + m["hours_per_unit"].to_numpy(float) * rate[m["r"].to_numpy(int)]
+    )
+    cheapest = np.full(len(model.pairs), np.inf)
+    np.minimum.at(cheapest, m["p"].to_numpy(int), unit)
+    return np.where(np.isfinite(cheapest), cheapest, 0.0)
+
+
+def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
+    """Chase or level per crew, shared back to products on their preferred method."""
+    warnings = _checked(model)
+    run = chase if strategy == Strategy.chase else level
+    methods = model.method_list()
+    n_p, n_t = model.requirement.shape
+    n_r, n_q = len(model.resources), len(model.pools)
+    pref = preferred_methods(methods, n_p)
+    has = pref >= 0
+    m_res = model.methods["r"].to_numpy(int)
+    m_hours = model.methods["hours_per_unit"].to_numpy(float)
+    m_cost = model.methods["cost_per_unit"].to_numpy(float)
+    res_p = np.where(has, m_res[np.maximum(pref, 0)], -1)
+    hpu_p = np.where(has, m_hours[np.maximum(pref, 0)], 0.0)
+    pool_of_r = model.resources["pool"].to_numpy(int)
+    # Group: a pool q (0..Q-1) or Q + r for a resource outside any pool; -1 = needs no hours.
+    group = np.where(
+        has & (hpu_p > 0), np.where(pool_of_r[res_p] >= 0, pool_of_r[res_p], n_q + res_p), -1
+    )
+    need_h = model.requirement * hpu_p[:, None]  # [P,T]
+    n_g = n_q + n_r
+    demand_h = np.zeros((n_g, n_t))
+    grouped = group >= 0
+    np.add.at(demand_h, group[grouped], need_h[grouped])
+
+    prod_h = np.zeros((n_g, n_t))
+    headcount, hires, fires = np.zeros((n_q, n_t)), np.zeros((n_q, n_t)), np.zeros((n_q, n_t))
+    labour = hiring = firing = 0.0
+    for g in np.flatnonzero(demand_h.sum(axis=1) > 0):
+        plan = run(_aggregate(model, int(g), demand_h[g]))
+        prod_h[g] = plan.production
+        if g < n_q:
+            headcount[g], hires[g], fires[g] = plan.workforce, plan.hires, plan.fires
+            labour += plan.costs.labour
+            hiring += plan.costs.hiring
+            firing += plan.costs.firing
+    for q in np.flatnonzero(demand_h[:n_q].sum(axis=1) == 0):
+        headcount[q] = model.pools[q].headcount0  # an unused crew stays as it is
+
+    production = _share_back(strategy, model.requirement, need_h, group, prod_h, hpu_p)
+    x = np.zeros((len(methods), n_t))
+    x[pref[has]] = production[has]
+    hours_used = np.zeros((n_r, n_t))
+    np.add.at(hours_used, m_res, x * m_hours[:, None])
+    overtime = np.zeros((n_r, n_t))
+    outside = pool_of_r < 0
+    if model.overtime_allowed:
+        extra = np.maximum(hours_used - model.available, 0.0)
+        overtime[outside] = np.minimum(extra, model.overtime_max)[outside]
+
+    position = np.cumsum(production - model.requirement, axis=1)
+    inventory, backorder = np.maximum(position, 0.0), np.maximum(-position, 0.0)
+    ot_cost = model.resources["overtime_hour_cost"].to_numpy(float)
+    costs = CostBreakdown(
+        production=float((m_cost[:, None] * x).sum()),
+        overtime=float((ot_cost[:, None] * overtime).sum()),
+        holding=float((model.holding_cost[:, None] * inventory).sum()),
+        backorder=float(
+            (model.backorder_cost[:, None] * backorder).sum()
+            + (_ending_backorder_cost(model) * backorder[:, -1]).sum()
+        ),
+        labour=labour,
+        hiring=hiring,
+        firing=firing,
+    )
+    return Outcome(
+        strategy=strategy,
+        solve_status="heuristic",
+        message=f"{strategy} strategy per crew (textbook aggregate plan)",
+        production_by_method=x,
+        production=production,
+        inventory=inventory,
+        backorder=backorder,
+        hours_used=hours_used,
+        overtime_hours=overtime,
+        headcount=headcount,
+        hires=hires,
+        fires=fires,
+        costs=costs,
+        warnings=warnings,
+    )
+
+
+def _aggregate(model: CapacityModel, g: int, demand_hours: FloatArray) -> AggregateProblem:
+    n_q = len(model.pools)
+    if g >= n_q:  # a resource outside any pool: one "worker" is one hour, changes are free
+        return AggregateProblem(demand=demand_hours, units_per_worker=1.0, initial_workforce=0.0)
+    pool = model.pools[g]
+    hpp = float(np.mean(np.broadcast_to(pool.hours_per_person, demand_hours.shape)))
+    return AggregateProblem(
+        demand=demand_hours,
+        units_per_worker=pool.hours_per_person,
+        initial_workforce=pool.headcount0,
+        hire_cost=pool.hire_cost,
+        fire_cost=pool.fire_cost,
+        wage_per_worker=pool.regular_hour_cost * hpp,
+        min_workforce=pool.min_headcount,
+        max_workforce=pool.max_headcount if math.isfinite(pool.max_headcount) else math.inf,
+    )
+
+
+def _share_back(
+    strategy: Strategy,
+    requirement: FloatArray,
+    need_h: FloatArray,
+    group: NDArray[np.int64],
+    prod_h: FloatArray,
+    hpu: FloatArray,
+) -> FloatArray:
+    """Aggregate hours per group and month back to units per product."""
+    production = requirement.copy()  # products needing no hours are made as required
+    grouped = group >= 0
+    if not grouped.any():
+        return production
+    g = group[grouped]
+    need = need_h[grouped]
+    total = need.sum(axis=1, keepdims=True)  # [Pg,1] horizon hours per product
+    if strategy == Strategy.chase:
+        weight = need.copy()
+        group_need = np.zeros((prod_h.shape[0], need.shape[1]))
+        np.add.at(group_need, g, need)
+        empty = group_need[g] <= 0  # months with output but no need: horizon shares
+        weight[empty] = np.broadcast_to(total, need.shape)[empty]
+    else:
+        weight = np.broadcast_to(total, need.shape).copy()
+    weight_sum = np.zeros_like(prod_h)
+    np.add.at(weight_sum, g, weight)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(weight_sum[g] > 0, weight / weight_sum[g], 0.0)
+    production[grouped] = prod_h[g] * share / hpu[grouped][:, None]
+    return production
+
+
+def run_strategy(
+    model: CapacityModel,
+    strategy: Strategy,
+    *,
+    time_limit: float | None = None,
+    threads: int | None = None,
+) -> Outcome:
+    if strategy == Strategy.optimal:
+        return optimal(model, time_limit=time_limit, threads=threads)
+    return heuristic(model, strategy)

@@ -1,0 +1,235 @@
+"""Turn a computed plan into table rows (vectorised) and write them with COPY.
+
+Lines keep only cells where something is made; positions only product-months where
+something happens; loads every resource-month (the review needs the idle ones too).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlmodel import Session
+
+from sop_capacity.ingest import table_of
+from sop_capacity.planning import RccpResult
+from sop_capacity.planning_input import CapacityModel
+from sop_capacity.production_plans.models import (
+    ProductionPlanLine,
+    ProductionPlanLoad,
+    ProductionPlanPosition,
+)
+from sop_capacity.production_plans.strategies import Outcome
+from sop_shared.bulk import copy_rows
+
+EPS = 1e-7
+FloatArray = NDArray[np.float64]
+
+
+@dataclass
+class LoadFigures:
+    """Per resource-month figures of a plan, also used for its headline totals."""
+
+    capacity: FloatArray  # [R,T] regular + allowed overtime (inf where unlimited)
+    binding: NDArray[np.bool_]
+    overloaded: NDArray[np.bool_]
+    utilisation: FloatArray  # nan where undefined
+    crew_hours: FloatArray  # [R,T] on a pool's own resource row, nan elsewhere
+    crew_used: FloatArray
+    headcount: FloatArray
+    hires: FloatArray
+    fires: FloatArray
+
+
+def _near_or_above(value: FloatArray, limit: FloatArray) -> NDArray[np.bool_]:
+    tol = 1e-6 * np.maximum(np.abs(np.where(np.isfinite(limit), limit, 0.0)), 1.0)
+    return np.isfinite(limit) & (value >= limit - tol)
+
+
+def load_figures(model: CapacityModel, outcome: Outcome) -> LoadFigures:
+    n_r, n_t = model.available.shape
+    capacity = model.capacity_limit()
+    used = outcome.hours_used
+    binding = _near_or_above(used, capacity) & (capacity > 0)
+    tol = 1e-6 * np.maximum(np.where(np.isfinite(capacity), capacity, 0.0), 1.0)
+    overloaded = np.isfinite(capacity) & (used > capacity + tol)
+    avail = model.available
+    with np.errstate(divide="ignore", invalid="ignore"):
+        utilisation = np.where(
+            np.isfinite(avail) & (avail > 0),
+            used / avail,
+            np.where(np.isfinite(avail) & (used <= EPS), 0.0, np.nan),
+        )
+    nan = np.full((n_r, n_t), np.nan)
+    crew_hours, crew_used = nan.copy(), nan.copy()
+    headcount, hires, fires = nan.copy(), nan.copy(), nan.copy()
+    code_r = {c: r for r, c in enumerate(model.resource_codes)}
+    for q, pool in enumerate(model.pools):
+        own = code_r[model.pool_codes[q]]
+        hpp = np.broadcast_to(np.asarray(pool.hours_per_person, dtype=float), (n_t,))
+        share = pool.max_overtime_share if model.overtime_allowed else 0.0
+        crew_hours[own] = outcome.headcount[q] * hpp
+        crew_used[own] = used[list(pool.resources)].sum(axis=0)
+        headcount[own], hires[own], fires[own] = (
+            outcome.headcount[q],
+            outcome.hires[q],
+            outcome.fires[q],
+        )
+        crew_limit = crew_hours[own] * (1.0 + share)
+        binding[own] |= _near_or_above(crew_used[own], crew_limit) & (crew_limit > 0)
+        overloaded[own] |= crew_used[own] > crew_limit * (1 + 1e-6) + 1e-6
+    return LoadFigures(
+        capacity, binding, overloaded, utilisation, crew_hours, crew_used, headcount, hires, fires
+    )
+
+
+def _opt(values: FloatArray) -> list[float | None]:
+    """Floats with nan and inf as None (NULL)."""
+    return [float(v) if np.isfinite(v) else None for v in values.ravel().tolist()]
+
+
+def line_rows(
+    plan_id: uuid.UUID, model: CapacityModel, outcome: Outcome
+) -> Iterator[tuple[Any, ...]]:
+    x = outcome.production_by_method
+    m_idx, t_idx = np.nonzero(x > EPS)
+    methods = model.methods
+    qty = x[m_idx, t_idx]
+    months = np.asarray(model.months, dtype=object)[t_idx]
+    columns = zip(
+        methods["product"].to_numpy(object)[m_idx].tolist(),
+        methods["site"].to_numpy(object)[m_idx].tolist(),
+        months.tolist(),
+        methods["resource"].to_numpy(object)[m_idx].tolist(),
+        qty.tolist(),
+        (qty * methods["hours_per_unit"].to_numpy(float)[m_idx]).tolist(),
+        (qty * methods["cost_per_unit"].to_numpy(float)[m_idx]).tolist(),
+        strict=True,
+    )
+    for row in columns:
+        yield (plan_id, *row)
+
+
+LINE_COLUMNS = ["plan_id", "product", "site", "month", "resource", "quantity", "hours", "cost"]
+POSITION_COLUMNS = [
+    "plan_id",
+    "product",
+    "site",
+    "month",
+    "requirement",
+    "production",
+    "inventory",
+    "backorder",
+    "safety_stock",
+]
+LOAD_COLUMNS = [
+    "plan_id",
+    "resource",
+    "month",
+    "available_hours",
+    "capacity_hours",
+    "rccp_load_hours",
+    "rccp_utilisation",
+    "hours_used",
+    "regular_hours",
+    "overtime_hours",
+    "utilisation",
+    "binding",
+    "overloaded",
+    "unavailable",
+    "crew_hours",
+    "crew_hours_used",
+    "headcount",
+    "hires",
+    "fires",
+]
+
+
+def position_rows(
+    plan_id: uuid.UUID, model: CapacityModel, outcome: Outcome
+) -> Iterator[tuple[Any, ...]]:
+    req, prod = model.requirement, outcome.production
+    inv, bo = outcome.inventory, outcome.backorder
+    keep = (req > EPS) | (prod > EPS) | (inv > EPS) | (bo > EPS)
+    p_idx, t_idx = np.nonzero(keep)
+    columns = zip(
+        model.pairs["product"].to_numpy(object)[p_idx].tolist(),
+        model.pairs["site"].to_numpy(object)[p_idx].tolist(),
+        np.asarray(model.months, dtype=object)[t_idx].tolist(),
+        req[p_idx, t_idx].tolist(),
+        prod[p_idx, t_idx].tolist(),
+        inv[p_idx, t_idx].tolist(),
+        bo[p_idx, t_idx].tolist(),
+        model.safety_stock[p_idx, t_idx].tolist(),
+        strict=True,
+    )
+    for row in columns:
+        yield (plan_id, *row)
+
+
+def load_rows(
+    plan_id: uuid.UUID,
+    model: CapacityModel,
+    outcome: Outcome,
+    before: RccpResult,
+    figures: LoadFigures,
+) -> Iterator[tuple[Any, ...]]:
+    n_r, n_t = model.available.shape
+    r_idx, t_idx = np.divmod(np.arange(n_r * n_t), n_t)
+    rccp_util = np.where(np.isfinite(model.available), before.utilisation, np.nan)
+    regular = np.maximum(outcome.hours_used - outcome.overtime_hours, 0.0)
+    columns = zip(
+        np.asarray(model.resource_codes, dtype=object)[r_idx].tolist(),
+        np.asarray(model.months, dtype=object)[t_idx].tolist(),
+        _opt(model.available),
+        _opt(figures.capacity),
+        before.load.ravel().tolist(),
+        _opt(rccp_util),
+        outcome.hours_used.ravel().tolist(),
+        regular.ravel().tolist(),
+        outcome.overtime_hours.ravel().tolist(),
+        _opt(figures.utilisation),
+        figures.binding.ravel().tolist(),
+        figures.overloaded.ravel().tolist(),
+        model.unavailable.ravel().tolist(),
+        _opt(figures.crew_hours),
+        _opt(figures.crew_used),
+        _opt(figures.headcount),
+        _opt(figures.hires),
+        _opt(figures.fires),
+        strict=True,
+    )
+    for row in columns:
+        yield (plan_id, *row)
+
+
+def write_detail(
+    session: Session,
+    plan_id: uuid.UUID,
+    model: CapacityModel,
+    outcome: Outcome,
+    before: RccpResult,
+    figures: LoadFigures,
+) -> dict[str, int]:
+    """COPY the plan's rows in the session's transaction; returns the row counts."""
+    return {
+        "lines": copy_rows(
+            session, table_of(ProductionPlanLine), LINE_COLUMNS, line_rows(plan_id, model, outcome)
+        ),
+        "positions": copy_rows(
+            session,
+            table_of(ProductionPlanPosition),
+            POSITION_COLUMNS,
+            position_rows(plan_id, model, outcome),
+        ),
+        "loads": copy_rows(
+            session,
+            table_of(ProductionPlanLoad),
+            LOAD_COLUMNS,
+            load_rows(plan_id, model, outcome, before, figures),
+        ),
+    }

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from sop_capacity.ingest import RowModel
+from sop_shared.repository import Page
+
+
+class RoutingRow(RowModel):
+    """One production method of a routing upload."""
+
+    product: str = Field(min_length=1, max_length=64, examples=["SKU-1001"])
+    resource: str = Field(min_length=1, max_length=64, examples=["LINE-1"])
+    hours_per_unit: float = Field(ge=0, examples=[0.05])
+    cost_per_unit: float = Field(default=0.0, ge=0, examples=[1.2])
+    priority: int = Field(default=1, ge=1, le=99, description="1 = preferred method")
+
+
+class RoutingRead(RoutingRow):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+class RoutingPage(Page[RoutingRead]):
+    pass

@@ -1,0 +1,424 @@
+"""Production plans through the service: POST -> job -> plan, on instances solvable by hand.
+
+Each test has its own committed database (``live``): the job reads and writes in its own
+transactions, as it does in production. Supply is faked with httpx.MockTransport.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from builders import monthly, ok, plan_detail, plan_run, requirement, seed_live
+from sqlmodel import Session, select
+
+from sop_capacity.production_plans.models import ProductionPlan
+from sop_shared.outbox.models import OutboxEvent
+
+LINE = {"code": "LINE-1", "name": "Line 1", "site": "PA"}
+# Holding 0.1 x cost 10 = 1 per unit-month; backorder 0.25 x price 40 = 10 per unit-month.
+RATES = {"holding_rate_per_month": 0.1, "backorder_rate_per_month": 0.25}
+PRICE_COST = (40.0, 10.0)
+
+
+def calendar(resource: str, hours: list[float], max_overtime: float | None = None) -> list[dict]:
+    """3 shifts x 20 days, shift length chosen to give ``hours`` per month from 2027-01."""
+    rows = []
+    for i, h in enumerate(hours):
+        row: dict[str, Any] = {
+            "resource": resource,
+            "month": f"2027-{i + 1:02d}",
+            "shifts": 3,
+            "working_days": 20,
+            "hours_per_shift": h / 60,
+        }
+        if max_overtime is not None:
+            row["max_overtime_hours"] = max_overtime
+        rows.append(row)
+    return rows
+
+
+def by_month(rows: list[dict[str, Any]], field: str, **match: Any) -> list[float]:
+    out: dict[str, float] = defaultdict(float)
+    for row in rows:
+        if all(row[k] == v for k, v in match.items()):
+            out[row["month"]] += row[field]
+    return [round(out[m], 6) for m in sorted(out)]
+
+
+class TestOvertimeVersusBackorder:
+    # Requirement 100, 150, 50; 100 regular hours a month (1 h per unit); up to 50 overtime
+    # hours. February is 50 units short. Overtime in February costs 50 x rate; backordering
+    # the 50 units one month (March has 50 spare hours) costs 50 x 10 = 500.
+    def setup(self, live: Any, token: Any, fake_supply: Any, overtime_rate: float) -> None:
+        seed_live(
+            live,
+            token,
+            products={"X": PRICE_COST},
+            resources=[{**LINE, "overtime_hour_cost": overtime_rate}],
+            calendars=calendar("LINE-1", [100, 100, 100], max_overtime=50),
+            routings=[
+                {"product": "X", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1}
+            ],
+        )
+        fake_supply.plans["SP-1"] = monthly("X", [100, 150, 50])
+
+    def test_cheap_overtime_beats_backorders(self, live: Any, token: Any, fake_supply: Any) -> None:
+        self.setup(live, token, fake_supply, overtime_rate=2.0)
+        job, plan = plan_run(live, token, "SP-1", **RATES)
+        assert plan is not None, job.error
+        # 300 units x 1 + 50 overtime hours x 2 = 400; no stock, no backlog.
+        assert plan["costs"]["production"] == pytest.approx(300.0)
+        assert plan["costs"]["overtime"] == pytest.approx(100.0)
+        assert plan["costs"]["total"] == pytest.approx(400.0)
+        lines = plan_detail(live, token, plan["id"], "lines")
+        assert by_month(lines, "quantity") == [100, 150, 50]
+        loads = plan_detail(live, token, plan["id"], "loads")
+        assert by_month(loads, "overtime_hours") == [0, 50, 0]
+        feb = next(r for r in loads if r["month"] == "2027-02")
+        assert feb["utilisation"] == pytest.approx(1.5)
+        assert feb["regular_hours"] == pytest.approx(100)
+        assert feb["binding"] is True  # 100 regular + 50 overtime: all it can give
+        assert feb["rccp_utilisation"] == pytest.approx(1.5)
+
+    def test_dear_overtime_loses_to_a_backorder(
+        self, live: Any, token: Any, fake_supply: Any
+    ) -> None:
+        self.setup(live, token, fake_supply, overtime_rate=20.0)
+        _, plan = plan_run(live, token, "SP-1", **RATES)
+        # Overtime would cost 1,000; backordering 50 units for one month costs 500.
+        assert plan is not None
+        assert plan["costs"]["overtime"] == pytest.approx(0.0)
+        assert plan["costs"]["backorder"] == pytest.approx(500.0)
+        assert plan["costs"]["total"] == pytest.approx(800.0)
+        positions = plan_detail(live, token, plan["id"], "positions")
+        assert by_month(positions, "backorder") == [0, 50, 0]
+        assert by_month(positions, "production") == [100, 100, 100]
+
+
+def test_stock_is_built_ahead_of_a_capacity_dip(live: Any, token: Any, fake_supply: Any) -> None:
+    # Requirement 80 a month; capacity 100, 100, 50, 100 (March halved by maintenance), no
+    # overtime. March is 30 short: built as late as possible, 20 in February and 10 in
+    # January. Production 90, 100, 50, 80; stock ahead 10, 30, 0, 0; holding 40 x 1.
+    seed_live(
+        live,
+        token,
+        products={"X": PRICE_COST},
+        resources=[LINE],
+        calendars=calendar("LINE-1", [100, 100, 100, 100])[:2]
+        + [
+            {
+                "resource": "LINE-1",
+                "month": "2027-03",
+                "working_days": 12.5,
+                "maintenance_hours": 50,
+            },
+            {"resource": "LINE-1", "month": "2027-04", "working_days": 12.5},
+        ],
+        routings=[{"product": "X", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1}],
+    )
+    fake_supply.plans["SP-DIP"] = monthly("X", [80, 80, 80, 80])
+    _, plan = plan_run(live, token, "SP-DIP", **RATES)
+    assert plan is not None
+    positions = plan_detail(live, token, plan["id"], "positions")
+    assert by_month(positions, "production") == [90, 100, 50, 80]
+    assert by_month(positions, "inventory") == [10, 30, 0, 0]
+    assert plan["costs"]["holding"] == pytest.approx(40.0)
+    assert plan["totals"]["ending_backorder"] == pytest.approx(0.0)
+    loads = plan_detail(live, token, plan["id"], "loads")
+    # Before: rough-cut puts 80 h on a 50-hour March (160 %); after: every month fits.
+    march = next(r for r in loads if r["month"] == "2027-03")
+    assert march["available_hours"] == pytest.approx(50.0)
+    assert march["rccp_utilisation"] == pytest.approx(1.6)
+    assert march["utilisation"] == pytest.approx(1.0)
+    assert plan["totals"]["rccp_overloaded_cells"] == 1
+
+
+def test_every_capacity_is_respected_with_alternates_and_a_crew(
+    live: Any, token: Any, fake_supply: Any
+) -> None:
+    # Three products on two lines staffed by one crew, plus a co-packer; demand well above
+    # what the lines give, so every limit is reached somewhere.
+    seed_live(
+        live,
+        token,
+        products={"A": (30, 8), "B": (20, 5), "C": (50, 20)},
+        resources=[
+            {"code": "CREW", "name": "Crew", "site": "PA", "kind": "labour_pool"},
+            {
+                "code": "L1",
+                "name": "L1",
+                "site": "PA",
+                "labour_pool": "CREW",
+                "overtime_hour_cost": 30,
+            },
+            {"code": "L2", "name": "L2", "site": "PA", "labour_pool": "CREW"},
+            {"code": "CO", "name": "Co", "site": "EXT", "kind": "copacker"},
+        ],
+        workforce=[
+            {
+                "pool": "CREW",
+                "headcount": 2,
+                "hours_per_person": 150,
+                "max_overtime_share": 0.1,
+                "regular_hour_cost": 20,
+                "overtime_hour_cost": 35,
+                "hire_cost": 500,
+                "fire_cost": 800,
+                "min_headcount": 1,
+                "max_headcount": 3,
+            }
+        ],
+        calendars=calendar("L1", [200, 200, 120, 200, 200, 200], max_overtime=20)
+        + calendar("L2", [160] * 6)
+        + calendar("CO", [100] * 6),
+        routings=[
+            {"product": "A", "resource": "L1", "hours_per_unit": 0.5, "cost_per_unit": 2},
+            {
+                "product": "A",
+                "resource": "CO",
+                "hours_per_unit": 0.2,
+                "cost_per_unit": 9,
+                "priority": 2,
+            },
+            {"product": "B", "resource": "L1", "hours_per_unit": 0.25, "cost_per_unit": 1},
+            {
+                "product": "B",
+                "resource": "L2",
+                "hours_per_unit": 0.3,
+                "cost_per_unit": 1.5,
+                "priority": 2,
+            },
+            {"product": "C", "resource": "L2", "hours_per_unit": 1.0, "cost_per_unit": 5},
+        ],
+    )
+    fake_supply.plans["SP-BIG"] = (
+        monthly("A", [300, 500, 400, 300, 600, 200])
+        + monthly("B", [400, 200, 600, 300, 200, 500])
+        + monthly("C", [100, 150, 80, 200, 120, 90])
+    )
+    _, plan = plan_run(live, token, "SP-BIG")
+    assert plan is not None
+    loads = plan_detail(live, token, plan["id"], "loads")
+    for row in loads:
+        if row["capacity_hours"] is not None:
+            assert row["hours_used"] <= row["capacity_hours"] + 1e-6, row
+        assert row["overloaded"] is False, row
+    crew = [r for r in loads if r["resource"] == "CREW"]
+    for row in crew:
+        # Crew hours used (L1 + L2) within headcount x 150 x 1.1, headcount within 1..3.
+        assert row["crew_hours_used"] <= row["headcount"] * 150 * 1.1 + 1e-6, row
+        assert 1 - 1e-9 <= row["headcount"] <= 3 + 1e-9
+    # Balance per product: made + still backordered at the end = required.
+    positions = plan_detail(live, token, plan["id"], "positions")
+    for product in "ABC":
+        rows = sorted((r for r in positions if r["product"] == product), key=lambda r: r["month"])
+        made = sum(r["production"] for r in rows)
+        required = sum(r["requirement"] for r in rows)
+        assert made + rows[-1]["backorder"] - rows[-1]["inventory"] == pytest.approx(required)
+    lines = plan_detail(live, token, plan["id"], "lines")
+    assert {line["resource"] for line in lines} <= {"L1", "L2", "CO"}
+    assert sum(line["quantity"] for line in lines) == pytest.approx(plan["totals"]["production"])
+
+
+class TestChaseAndLevel:
+    # Textbook aggregate plan: demand 1,000, 1,500, 2,000, 1,200 units at 1 hour each; a
+    # worker gives 100 hours a month; 12 workers today; hiring 500, letting go 800 a person;
+    # pay 10 an hour (1,000 a worker-month). Products at cost 0 here, so holding is free.
+    def setup(self, live: Any, token: Any, fake_supply: Any) -> None:
+        seed_live(
+            live,
+            token,
+            products={"X": (40.0, 0.0)},
+            resources=[{"code": "CREW", "name": "Crew", "site": "PA", "kind": "labour_pool"}],
+            workforce=[
+                {
+                    "pool": "CREW",
+                    "headcount": 12,
+                    "hours_per_person": 100,
+                    "regular_hour_cost": 10,
+                    "hire_cost": 500,
+                    "fire_cost": 800,
+                }
+            ],
+            routings=[
+                {"product": "X", "resource": "CREW", "hours_per_unit": 1, "cost_per_unit": 0}
+            ],
+        )
+        fake_supply.plans["SP-AGG"] = monthly("X", [1000, 1500, 2000, 1200])
+
+    def test_chase_hires_and_fires_to_demand(self, live: Any, token: Any, fake_supply: Any) -> None:
+        self.setup(live, token, fake_supply)
+        _, plan = plan_run(live, token, "SP-AGG", strategy="chase")
+        assert plan is not None
+        assert plan["strategy"] == "chase"
+        crew = plan_detail(live, token, plan["id"], "loads", resource="CREW")
+        # Workers 10, 15, 20, 12: let 2 go, hire 5 and 5, let 8 go.
+        assert [r["headcount"] for r in crew] == pytest.approx([10, 15, 20, 12])
+        assert [r["hires"] for r in crew] == pytest.approx([0, 5, 5, 0])
+        assert [r["fires"] for r in crew] == pytest.approx([2, 0, 0, 8])
+        lines = plan_detail(live, token, plan["id"], "lines")
+        assert by_month(lines, "quantity") == [1000, 1500, 2000, 1200]
+        # Pay 1,000 x 57 worker-months; hiring 10 x 500; letting go 10 x 800.
+        assert plan["costs"]["labour"] == pytest.approx(57_000)
+        assert plan["costs"]["hiring"] == pytest.approx(5_000)
+        assert plan["costs"]["firing"] == pytest.approx(8_000)
+
+    def test_level_keeps_one_crew_and_builds_stock(
+        self, live: Any, token: Any, fake_supply: Any
+    ) -> None:
+        self.setup(live, token, fake_supply)
+        _, plan = plan_run(live, token, "SP-AGG", strategy="level")
+        assert plan is not None
+        crew = plan_detail(live, token, plan["id"], "loads", resource="CREW")
+        # Smallest crew that never runs short: max(1000/100, 2500/200, 4500/300, 5700/400)
+        # = 15 workers, 1,500 units a month; stock 500, 500, 0, 300; hire 3 at once.
+        assert [r["headcount"] for r in crew] == pytest.approx([15, 15, 15, 15])
+        assert [r["hires"] for r in crew] == pytest.approx([3, 0, 0, 0])
+        positions = plan_detail(live, token, plan["id"], "positions")
+        assert by_month(positions, "production") == [1500] * 4
+        assert by_month(positions, "inventory") == [500, 500, 0, 300]
+        assert plan["costs"]["labour"] == pytest.approx(60_000)
+        assert plan["costs"]["hiring"] == pytest.approx(1_500)
+
+    def test_optimal_is_no_dearer_than_either_and_compares_all_three(
+        self, live: Any, token: Any, fake_supply: Any
+    ) -> None:
+        self.setup(live, token, fake_supply)
+        _, plan = plan_run(live, token, "SP-AGG")
+        assert plan is not None
+        comparison = plan["comparison"]
+        assert set(comparison) == {"optimal", "chase", "level"}
+        # Chase: 57,000 + 5,000 + 8,000 = 70,000; level: 60,000 + 1,500 = 61,500.
+        assert comparison["chase"]["total_cost"] == pytest.approx(70_000)
+        assert comparison["level"]["total_cost"] == pytest.approx(61_500)
+        assert comparison["optimal"]["total_cost"] == pytest.approx(plan["costs"]["total"])
+        assert plan["costs"]["total"] <= 61_500 + 1e-6
+
+
+class TestFailures:
+    def test_only_resource_without_hours_fails_naming_product_and_resource(
+        self, live: Any, token: Any, fake_supply: Any
+    ) -> None:
+        seed_live(
+            live,
+            token,
+            products={"X": PRICE_COST},
+            resources=[LINE],
+            routings=[
+                {"product": "X", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1}
+            ],
+        )
+        fake_supply.plans["SP-1"] = monthly("X", [10, 10])
+        job, plan = plan_run(live, token, "SP-1")
+        assert plan is None
+        assert job.state == "failed"
+        # Shown by the API as the job's error.
+        shown = ok(live.client.get(f"/api/v1/jobs/{job.id}", headers=token("viewer")))
+        assert shown["state"] == "failed"
+        assert "'X@PA'" in shown["error"]
+        assert "'LINE-1'" in shown["error"]
+        assert "no capacity in any month" in shown["error"]
+        assert "'2027-01'" in shown["error"]
+        self.assert_nothing_written(live)
+
+    def test_product_without_a_method_at_its_site(
+        self, live: Any, token: Any, fake_supply: Any
+    ) -> None:
+        seed_live(
+            live,
+            token,
+            products={"X": PRICE_COST},
+            resources=[LINE],
+            calendars=calendar("LINE-1", [100, 100]),
+            routings=[
+                {"product": "X", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1}
+            ],
+        )
+        fake_supply.plans["SP-1"] = [requirement("X", "2027-02", 5, site="PB")]
+        job, plan = plan_run(live, token, "SP-1")
+        assert plan is None
+        assert "'X@PB'" in job.error
+        assert "no production method" in job.error
+        self.assert_nothing_written(live)
+
+    def test_unknown_supply_plan_and_bad_requirements(
+        self, live: Any, token: Any, fake_supply: Any
+    ) -> None:
+        job, _ = plan_run(live, token, "SP-GONE")
+        assert job.state == "failed"
+        assert "supply-plans/SP-GONE" in job.error
+        fake_supply.plans["SP-BAD"] = [requirement("X", "2027-1", 5)]
+        job, _ = plan_run(live, token, "SP-BAD")
+        assert "row 1 month: must be a month YYYY-MM" in job.error
+        self.assert_nothing_written(live)
+
+    def test_bad_request_is_refused_before_any_job(self, live: Any, token: Any) -> None:
+        response = live.client.post(
+            "/api/v1/production-plans",
+            json={"supply_plan_id": "SP-1", "cycle": "2027-1", "strategy": "cheapest"},
+            headers=token("capacity_planner"),
+        )
+        assert response.status_code == 422
+        fields = {e["field"] for e in response.json()["errors"]}
+        assert fields == {"body.cycle", "body.strategy"}
+        assert live.run_jobs() == []
+
+    @staticmethod
+    def assert_nothing_written(live: Any) -> None:
+        with Session(live.engine) as session:
+            assert session.exec(select(ProductionPlan)).all() == []
+            assert session.exec(select(OutboxEvent)).all() == []
+
+
+def test_plan_event_lines_pages_and_streams(live: Any, token: Any, fake_supply: Any) -> None:
+    seed_live(
+        live,
+        token,
+        products={"X": PRICE_COST, "Y": PRICE_COST},
+        resources=[LINE],
+        calendars=calendar("LINE-1", [500, 500, 500]),
+        routings=[
+            {"product": "X", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1},
+            {"product": "Y", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1},
+        ],
+    )
+    fake_supply.plans["SP-7"] = monthly("X", [10, 20, 30]) + monthly("Y", [5, 0, 5])
+    _, first = plan_run(live, token, "SP-7", supply_plan_version=3, scenario="base")
+    _, second = plan_run(live, token, "SP-7", strategy="level")
+    assert first is not None
+    assert second is not None
+    assert (first["version"], second["version"]) == (1, 2)
+
+    with Session(live.engine) as session:
+        events = session.exec(select(OutboxEvent)).all()
+    assert [e.event_type for e in events] == ["sop.capacity.plan.changed.v1"] * 2
+    data = events[0].payload["data"]
+    assert data["plan_id"] == first["id"]
+    assert data["upstream_plan_id"] == "SP-7"
+    assert (data["cycle"], data["scenario"], data["version"]) == ("2027-01", "base", 1)
+    assert data["status"] == "published"
+    assert data["lines_url"] == f"/api/v1/production-plans/{first['id']}/lines"
+    assert data["totals"]["quantity"] == pytest.approx(70.0)
+    assert events[0].topic == "sop.capacity.v1"
+
+    url = f"/api/v1/production-plans/{first['id']}/lines"
+    page = ok(live.client.get(f"{url}?limit=2&offset=1", headers=token("viewer")))
+    assert page["total"] == 5  # X in 3 months, Y in 2
+    assert len(page["items"]) == 2
+    stream = live.client.get(f"{url}?format=jsonl", headers=token("integration"))
+    assert stream.headers["content-type"] == "application/x-ndjson"
+    rows = [line for line in stream.text.splitlines() if line]
+    assert len(rows) == 5
+    csv = live.client.get(f"{url}?format=csv&product=Y", headers=token("viewer"))
+    assert csv.text.splitlines()[0] == "product,site,month,resource,quantity,hours,cost"
+    assert len(csv.text.splitlines()) == 3
+
+    listed = ok(live.client.get("/api/v1/production-plans?cycle=2027-01", headers=token("viewer")))
+    assert [p["version"] for p in listed["items"]] == [2, 1]
+    missing = live.client.get(
+        "/api/v1/production-plans/00000000-0000-0000-0000-000000000000/lines?format=jsonl",
+        headers=token("viewer"),
+    )
+    assert missing.status_code == 404

@@ -1,0 +1,177 @@
+"""The chain over the real broker: a supply event produces a production plan and its event,
+with no manual call; a duplicate is applied once; constrained plans and approvals behave.
+
+The whole service runs as in production (consumers, job poller and outbox relay in the
+app's lifespan); only supply's REST answer is faked.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import monthly, seed_live
+from fastapi.testclient import TestClient
+from kafka import KafkaConsumer, KafkaProducer
+from prometheus_client import REGISTRY
+from sqlmodel import Session, col, select
+
+from sop_capacity.main import create_app
+from sop_capacity.production_plans.models import ProductionPlan
+from sop_capacity.settings import CapacitySettings
+from sop_shared.broker import EmbeddedBroker
+from sop_shared.events import new_event
+from sop_shared.jobs import Job
+from sop_shared.kafka import ensure_topics
+from sop_shared.migrations import upgrade
+from sop_shared.outbox.models import OutboxEvent
+from sop_shared.settings import KafkaSettings
+from sop_shared.testing import create_database, drop_database, wait_until
+
+pytestmark = pytest.mark.kafka
+
+
+class Running:
+    def __init__(self, app: Any, client: TestClient) -> None:
+        self.app, self.client, self.engine = app, client, app.state.engine
+
+    def plans(self) -> list[ProductionPlan]:
+        with Session(self.engine) as session:
+            return list(session.exec(select(ProductionPlan)).all())
+
+
+@pytest.fixture
+def running(
+    service_dir: Path, tmp_path: Path, kafka_settings: KafkaSettings, fake_supply: Any
+) -> Iterator[Running]:
+    url = create_database("capacity_chain", tmp_path)
+    upgrade(service_dir, url)
+    settings = CapacitySettings(
+        database_url=url, migrate_on_start=False, run_workers=True, kafka=kafka_settings
+    )
+    ensure_topics(kafka_settings, ["sop.supply.v1", "sop.cycle.v1", "sop.capacity.v1"])
+    app = create_app(settings, supply_transport=fake_supply.transport())
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            workers = app.state.workers
+            wait_until(lambda: all(c.assigned.is_set() for c in workers.consumers), timeout=60)
+            yield Running(app, client)
+    finally:
+        drop_database(url)
+
+
+def consumed(consumer: str, outcome: str) -> float:
+    labels = {"consumer": consumer, "outcome": outcome}
+    return REGISTRY.get_sample_value("sop_events_consumed_total", labels) or 0.0
+
+
+def test_supply_event_twice_gives_one_plan_and_its_event(
+    running: Running, broker: EmbeddedBroker, token: Any, fake_supply: Any
+) -> None:
+    # One line of 100 h a month; 120 units of 1 h in February: 20 are built in January.
+    seed_live(
+        running,
+        token,
+        products={"X": (40.0, 10.0)},
+        resources=[{"code": "LINE-1", "name": "Line 1", "site": "PA"}],
+        calendars=[
+            {"resource": "LINE-1", "month": m, "working_days": 12.5} for m in ("2027-01", "2027-02")
+        ],
+        routings=[{"product": "X", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1}],
+    )
+    supply_plan = f"SP-{uuid.uuid4().hex[:8]}"
+    fake_supply.plans[supply_plan] = monthly("X", [50, 120])
+    event = new_event(
+        source="/sop/supply",
+        type="sop.supply.plan.changed.v1",
+        subject=supply_plan,
+        cycle="2027-01",
+        scenario="base",
+        data={
+            "plan_id": supply_plan,
+            "cycle": "2027-01",
+            "scenario": "base",
+            "version": 1,
+            "status": "unconstrained",
+        },
+    )
+    consumer = "capacity.supply-plans"
+    before = consumed(consumer, "applied"), consumed(consumer, "duplicate")
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+    for _ in range(2):  # a redelivery: the same record twice
+        producer.send("sop.supply.v1", key=b"2027-01", value=event.to_json()).get(10)
+
+    [plan] = wait_until(running.plans, timeout=90)
+    wait_until(lambda: consumed(consumer, "duplicate") == before[1] + 1, timeout=30)
+    assert consumed(consumer, "applied") == before[0] + 1
+    assert plan.supply_plan_id == supply_plan
+    assert plan.trigger == "event"
+    assert plan.strategy == "optimal"
+    assert plan.totals["production"] == pytest.approx(170.0)
+
+    # The plan's event leaves through the outbox and the relay.
+    def published() -> list[OutboxEvent]:
+        with Session(running.engine) as session:
+            rows = session.exec(
+                select(OutboxEvent).where(col(OutboxEvent.published_at).is_not(None))
+            ).all()
+            return list(rows)
+
+    [row] = wait_until(published, timeout=30)
+    reader = KafkaConsumer(
+        "sop.capacity.v1",
+        bootstrap_servers=broker.bootstrap,
+        group_id=f"test-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+    )
+    seen: list[dict[str, Any]] = []
+
+    def capacity_event() -> dict[str, Any] | None:
+        for records in reader.poll(500).values():
+            seen.extend(json.loads(r.value) for r in records)
+        return next((e for e in seen if e["data"]["plan_id"] == str(plan.id)), None)
+
+    out = wait_until(capacity_event, timeout=30)
+    reader.close()
+    assert out["type"] == "sop.capacity.plan.changed.v1"
+    assert out["data"]["upstream_plan_id"] == supply_plan
+    assert out["id"] == str(row.id)
+
+    # Supply's constrained answer is ignored (loop guard); the approval freezes the plan.
+    constrained = new_event(
+        source="/sop/supply",
+        type="sop.supply.plan.changed.v1",
+        subject=f"{supply_plan}-c",
+        data={
+            "plan_id": f"{supply_plan}-c",
+            "cycle": "2027-01",
+            "version": 2,
+            "status": "constrained",
+            "upstream_plan_id": str(plan.id),
+        },
+    )
+    producer.send("sop.supply.v1", key=b"2027-01", value=constrained.to_json()).get(10)
+    approved = new_event(
+        source="/sop/cycle",
+        type="sop.cycle.plan.approved.v1",
+        subject="2027-01",
+        data={
+            "cycle": "2027-01",
+            "approved_by": "exec",
+            "approved_at": "2027-01-25T09:00:00+00:00",
+            "production_plan_id": str(plan.id),
+        },
+    )
+    producer.send("sop.cycle.v1", key=b"2027-01", value=approved.to_json()).get(10)
+    producer.close()
+    wait_until(lambda: consumed(consumer, "applied") == before[0] + 2, timeout=30)
+    wait_until(lambda: running.plans()[0].status == "frozen", timeout=30)
+    assert len(running.plans()) == 1
+    with Session(running.engine) as session:
+        assert len(session.exec(select(Job)).all()) == 1

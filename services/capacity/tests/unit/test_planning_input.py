@@ -1,0 +1,250 @@
+"""From master data to the engine's arrays: sites, crews, calendars, scenarios and costs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sop_capacity.planning_input import (
+    CapacityModel,
+    CostRates,
+    MasterData,
+    ScenarioParams,
+    build_model,
+)
+from sop_capacity.production_plans.models import Strategy
+from sop_capacity.production_plans.strategies import PlanRunError, run_strategy
+from sop_capacity.supply import requirements_frame
+from sop_shared.problems import Unprocessable
+
+
+def frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns)
+
+
+def master(
+    *,
+    resources: list[dict],
+    routings: list[dict],
+    calendars: list[dict] = (),
+    workforce: list[dict] = (),
+    products: list[dict] = (),
+    scenario: ScenarioParams | None = None,
+) -> MasterData:
+    return MasterData(
+        resources=frame(
+            [
+                {"labour_pool": None, "overtime_hour_cost": 0.0, "kind": "line", **r}
+                for r in resources
+            ],
+            ["code", "site", "kind", "labour_pool", "overtime_hour_cost"],
+        ),
+        calendars=frame(
+            [{"max_overtime_hours": None, **c} for c in calendars],
+            ["resource", "month", "available_hours", "max_overtime_hours"],
+        ),
+        routings=frame(
+            [{"cost_per_unit": 1.0, "priority": 1, **r} for r in routings],
+            ["product", "resource", "hours_per_unit", "cost_per_unit", "priority"],
+        ),
+        workforce=frame(
+            list(workforce),
+            [
+                "pool",
+                "headcount",
+                "hours_per_person",
+                "max_overtime_share",
+                "regular_hour_cost",
+                "overtime_hour_cost",
+                "hire_cost",
+                "fire_cost",
+                "min_headcount",
+                "max_headcount",
+            ],
+        ),
+        products=frame(list(products), ["code", "price", "cost"]),
+        scenario=scenario or ScenarioParams(),
+    )
+
+
+def requirements(*rows: tuple[str, str, str, float]) -> pd.DataFrame:
+    return requirements_frame(
+        [{"product": p, "site": s, "month": m, "quantity": q} for p, s, m, q in rows],
+        source="test",
+    )
+
+
+def test_methods_follow_the_site_except_for_co_packers() -> None:
+    data = master(
+        resources=[
+            {"code": "LA", "site": "A"},
+            {"code": "LB", "site": "B"},
+            {"code": "CO", "site": "X", "kind": "copacker"},
+        ],
+        routings=[
+            {"product": "P", "resource": "LA", "hours_per_unit": 1},
+            {"product": "P", "resource": "LB", "hours_per_unit": 1},
+            {"product": "P", "resource": "CO", "hours_per_unit": 0, "priority": 2},
+        ],
+    )
+    model = build_model(
+        requirements(("P", "A", "2027-01", 5), ("P", "B", "2027-02", 5)), data, rates=CostRates()
+    )
+    assert model.pair_names == ["P@A", "P@B"]
+    made_where = sorted(zip(model.methods["p"], model.methods["resource"], strict=True))
+    assert made_where == [(0, "CO"), (0, "LA"), (1, "CO"), (1, "LB")]
+    # Months are the full range, the requirement lands in its cell.
+    assert model.months == ["2027-01", "2027-02"]
+    np.testing.assert_array_equal(model.requirement, [[5, 0], [0, 5]])
+
+
+def test_calendar_gaps_crews_and_scenario() -> None:
+    data = master(
+        resources=[
+            {"code": "CREW", "site": "A", "kind": "labour_pool", "labour_pool": "CREW"},
+            {"code": "L1", "site": "A", "labour_pool": "CREW"},
+            {"code": "L2", "site": "A"},
+        ],
+        calendars=[
+            {"resource": "L1", "month": "2027-01", "available_hours": 100},
+            {"resource": "L2", "month": "2027-01", "available_hours": 80, "max_overtime_hours": 8},
+        ],
+        routings=[
+            {"product": "P", "resource": "L1", "hours_per_unit": 1},
+            {"product": "Q", "resource": "L2", "hours_per_unit": 1},
+        ],
+        workforce=[
+            {
+                "pool": "CREW",
+                "headcount": 3,
+                "hours_per_person": 150,
+                "max_overtime_share": 0.1,
+                "regular_hour_cost": 20,
+                "overtime_hour_cost": 30,
+                "hire_cost": 1,
+                "fire_cost": 2,
+                "min_headcount": 0,
+                "max_headcount": None,
+            }
+        ],
+        scenario=ScenarioParams(
+            overtime_allowed=False,
+            unavailable=[{"resource": "L2", "months": ["2027-02"]}, {"resource": "GHOST"}],
+        ),
+    )
+    model = build_model(
+        requirements(("P", "A", "2027-01", 1), ("Q", "A", "2027-02", 1)), data, rates=CostRates()
+    )
+    # Rows are sorted by code: CREW, L1, L2. The crew has no calendar: only heads limit it;
+    # L1 (crewed) has no February calendar either; L2 is off in February by the scenario.
+    np.testing.assert_array_equal(model.available, [[np.inf, np.inf], [100, np.inf], [80, 0]])
+    np.testing.assert_array_equal(model.overtime_max, [[np.inf, np.inf], [np.inf, np.inf], [8, 0]])
+    np.testing.assert_array_equal(model.unavailable[2], [False, True])
+    [pool] = model.pools
+    assert pool.resources == (0, 1)
+    assert pool.max_headcount == np.inf
+    assert model.overtime_allowed is False
+    assert any("GHOST" in w for w in model.warnings)
+    np.testing.assert_array_equal(model.capacity_limit()[2], [80, 0])
+
+
+def test_costs_come_from_price_cost_and_fall_back_to_the_method() -> None:
+    data = master(
+        resources=[{"code": "L", "site": "A"}],
+        calendars=[{"resource": "L", "month": "2027-01", "available_hours": 10}],
+        routings=[
+            {"product": "P", "resource": "L", "hours_per_unit": 1, "cost_per_unit": 4},
+            {"product": "Q", "resource": "L", "hours_per_unit": 1, "cost_per_unit": 4},
+            {"product": "R", "resource": "L", "hours_per_unit": 1, "cost_per_unit": 0},
+        ],
+        products=[{"code": "P", "price": 40, "cost": 10}, {"code": "Q", "price": 0, "cost": 0}],
+    )
+    model = build_model(
+        requirements(("P", "A", "2027-01", 1), ("Q", "A", "2027-01", 1), ("R", "A", "2027-01", 1)),
+        data,
+        rates=CostRates(holding_rate_per_month=0.1, backorder_rate_per_month=0.5),
+    )
+    # P: 0.1 x 10, 0.5 x 40. Q has no price or cost: its method cost 4 stands in.
+    # R has nothing at all: no holding cost, backorder at the floor of 1.
+    np.testing.assert_allclose(model.holding_cost, [1.0, 0.4, 0.0])
+    np.testing.assert_allclose(model.backorder_cost, [20.0, 2.0, 1.0])
+
+
+def test_no_requirements_is_refused() -> None:
+    data = master(resources=[{"code": "L", "site": "A"}], routings=[])
+    with pytest.raises(Unprocessable, match="Nothing to plan"):
+        build_model(requirements(("P", "A", "2027-01", 0)), data, rates=CostRates())
+
+
+def test_requirement_rows_are_summed_and_checked() -> None:
+    rows = requirements(("P", "A", "2027-01", 2), ("P", "A", "2027-01", 3))
+    assert rows["quantity"].tolist() == [5.0]
+    with pytest.raises(Unprocessable) as caught:
+        requirements_frame(
+            [{"product": "", "site": "A", "month": "2027-13", "quantity": "x"}], source="plan 9"
+        )
+    fields = [e.field for e in caught.value.errors]
+    assert fields == ["product", "month", "quantity"]
+    assert "plan 9" in caught.value.detail
+
+
+class TestHeuristicsOnTheModel:
+    def model(self) -> CapacityModel:
+        # Two products on one crewed line; the crew of 2 gives 100 h a person.
+        data = master(
+            resources=[
+                {"code": "CREW", "site": "A", "kind": "labour_pool", "labour_pool": "CREW"},
+                {"code": "L", "site": "A", "labour_pool": "CREW"},
+            ],
+            routings=[
+                {"product": "P", "resource": "L", "hours_per_unit": 1},
+                {"product": "Q", "resource": "L", "hours_per_unit": 2},
+            ],
+            workforce=[
+                {
+                    "pool": "CREW",
+                    "headcount": 2,
+                    "hours_per_person": 100,
+                    "max_overtime_share": 0,
+                    "regular_hour_cost": 0,
+                    "overtime_hour_cost": 0,
+                    "hire_cost": 0,
+                    "fire_cost": 0,
+                    "min_headcount": 0,
+                    "max_headcount": None,
+                }
+            ],
+        )
+        return build_model(
+            requirements(
+                ("P", "A", "2027-01", 100),
+                ("Q", "A", "2027-01", 50),
+                ("P", "A", "2027-02", 300),
+                ("Q", "A", "2027-02", 50),
+            ),
+            data,
+            rates=CostRates(),
+        )
+
+    def test_chase_makes_each_month_what_it_needs(self) -> None:
+        # Hours: January 100 + 100 = 200 (2 people), February 300 + 100 = 400 (4 people).
+        plan = run_strategy(self.model(), Strategy.chase)
+        np.testing.assert_allclose(plan.production, [[100, 300], [50, 50]])
+        np.testing.assert_allclose(plan.headcount, [[2, 4]])
+        np.testing.assert_allclose(plan.hours_used[1], [200, 400])
+
+    def test_level_shares_one_rate_by_horizon_share(self) -> None:
+        # Crew: max(200 / 100, 600 / 200) = 3 people, 300 h a month. P has 400 of the 600
+        # horizon hours: 200 h = 200 units a month; Q 100 h = 50 units a month.
+        plan = run_strategy(self.model(), Strategy.level)
+        np.testing.assert_allclose(plan.headcount, [[3, 3]])
+        np.testing.assert_allclose(plan.production, [[200, 200], [50, 50]])
+        np.testing.assert_allclose(plan.inventory, [[100, 0], [0, 0]])
+
+    def test_a_product_with_no_method_fails_every_strategy(self) -> None:
+        model = self.model()
+        model.methods = model.methods[model.methods["product"] == "P"].reset_index(drop=True)
+        for strategy in Strategy:
+            with pytest.raises(PlanRunError, match="'Q@A'.*no production method"):
+                run_strategy(model, strategy)

@@ -73,9 +73,7 @@ def fail_interrupted(engine: Engine, service: str) -> int:
     with transaction(engine) as session:
         result = session.exec(  # type: ignore[call-overload]
             update(Job)
-            .where(
-                col(Job.state).in_([JobState.running, JobState.queued]), col(Job.total_parts) == 1
-            )
+            .where(col(Job.state) == JobState.running, col(Job.total_parts) == 1)
             .values(
                 state=JobState.failed,
                 error="interrupted: the service stopped while the job ran",

@@ -47,7 +47,7 @@ router = APIRouter(responses=problem_responses(401, 403, 422))
 
 WRITERS = (Role.supply_planner, Role.integration)
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 BULK = {
     "status_code": 200,
     "response_model": BulkResult,

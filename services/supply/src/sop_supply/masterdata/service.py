@@ -4,6 +4,7 @@ the list pages and the data-status gate answered to the cycle service.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -97,7 +98,14 @@ def _feed(
     answer = replay(session, key=upload.idempotency_key, endpoint=endpoint, digest=digest)
     if answer is not None:
         return BulkResult.model_validate(answer)
-    rows = parse_rows(upload.body, upload.content_type or "application/json", row_model, key=key)
+    try:
+        rows = parse_rows(
+            upload.body, upload.content_type or "application/json", row_model, key=key
+        )
+    except csv.Error as exc:  # e.g. a NUL byte: the csv module refuses the text
+        raise ValidationFailed(
+            f"The CSV cannot be read: {exc}.", errors=[FieldError(field="body", message=str(exc))]
+        ) from exc
     result = apply(rows)
     remember(
         session,

@@ -138,6 +138,13 @@ class PlanOutcome:
     counts: dict[str, int]
 
 
+def _among(values: pd.Series, allowed: Any) -> npt.NDArray[np.bool_]:
+    """``values.isin(allowed)`` by hashing (pandas' isin on Arrow strings builds a scalar per
+    allowed value, slow for thousands of codes)."""
+    index = pd.Index(list(dict.fromkeys(allowed)), dtype=object)
+    return np.asarray(index.get_indexer(values.to_numpy(dtype=object)) >= 0)
+
+
 def _pair_codes(frame: pd.DataFrame) -> tuple[npt.NDArray[np.int64], pd.DataFrame]:
     """Each row's (product, site) pair as a code into the frame of distinct pairs.
 
@@ -167,7 +174,7 @@ def _universe(keys: pd.DataFrame, item_sites: pd.DataFrame, bom: pd.DataFrame) -
     frontier = rows
     while not frontier.empty:
         mob = make_param.reindex(pd.MultiIndex.from_frame(frontier[["product", "site"]])).to_numpy()
-        default_make = frontier["product"].isin(has_bom).to_numpy()
+        default_make = _among(frontier["product"], has_bom)
         is_make = np.where(pd.isna(mob), default_make, mob == "make")
         children = frontier[is_make].merge(bom, on="product")[["material", "site"]]
         children = children.rename(columns={"material": "product"}).drop_duplicates()
@@ -214,7 +221,7 @@ def _item_attributes(items: pd.DataFrame, data: PlanData) -> pd.DataFrame:
     """Parameters (or defaults), kind, family and unit cost of each item-site, in row order."""
     params = items.merge(data.item_sites, on=["product", "site"], how="left", validate="1:1")
     params["has_parameters"] = params["make_or_buy"].notna()
-    has_bom = params["product"].isin(set(data.bom["product"]))
+    has_bom = _among(params["product"], set(data.bom["product"]))
     params["make_or_buy"] = params["make_or_buy"].where(
         params["has_parameters"], np.where(has_bom, "make", "buy")
     )
@@ -224,7 +231,7 @@ def _item_attributes(items: pd.DataFrame, data: PlanData) -> pd.DataFrame:
         params[name] = params[name].astype(object).where(params[name].notna(), default)
     products = data.products.set_index("code")
     materials = data.materials.set_index("code")
-    is_material = params["product"].isin(materials.index)
+    is_material = _among(params["product"], materials.index)
     params["kind"] = np.where(is_material, "material", "product")
     family = (
         params["product"].map(products["family"]).fillna(params["product"].map(materials["family"]))
@@ -436,7 +443,7 @@ def compute_plan(
         "item_sites_without_parameters": int((~params["has_parameters"]).sum()),
         "item_sites_without_inventory": without_inventory,
         "open_supply_outside_plan": open_outside,
-        "unknown_sites": int((~params["site"].isin(data.sites)).sum()) if data.sites else 0,
+        "unknown_sites": int((~_among(params["site"], data.sites)).sum()) if data.sites else 0,
         "exceptions": len(all_exceptions),
         **{
             kind: int((all_exceptions["kind"] == kind).sum())
@@ -540,7 +547,7 @@ def contract_review(
         return pd.DataFrame(columns=REVIEW_COLUMNS)
     t = len(months)
     first = month_index(months[0])
-    under_contract = params["product"].isin(set(contracts["material"])).to_numpy()
+    under_contract = _among(params["product"], set(contracts["material"]))
     rows = np.flatnonzero(under_contract & (params["make_or_buy"] == "buy").to_numpy())
     purchases = measures["planned_receipts"][rows] + measures["scheduled"][rows]
     by_material = pd.DataFrame(purchases).groupby(params["product"].to_numpy()[rows]).sum()

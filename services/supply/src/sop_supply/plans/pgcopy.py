@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from sqlalchemy import Table
 from sqlmodel import Session
 
@@ -61,7 +62,8 @@ class _Text:
         self.field = field
         self.scalar: bytes | None = None
         self.per_sub: list[bytes] | None = None
-        self.per_entity: list[bytes | None] | None = None
+        self.codes: npt.NDArray[np.int64] | None = None
+        self.encoded: np.ndarray | None = None
         if isinstance(field.values, str) or field.values is None:
             self.scalar = _encode(field.values)
             self.lengths = np.full(n_entities, -1 if self.scalar is None else len(self.scalar))
@@ -72,12 +74,16 @@ class _Text:
                 raise ValueError(f"{field.name}: per-sub text needs {n_subs} values of one length")
             self.lengths = np.full(n_entities, sizes.pop())
         else:
-            self.per_entity = [_encode(v) for v in field.values]
-            self.lengths = np.fromiter(
-                (-1 if b is None else len(b) for b in self.per_entity),
-                dtype=np.int64,
-                count=n_entities,
+            # Few distinct values (sites, kinds, families, months) repeat over many entities:
+            # encode each distinct value once and pick by code.
+            codes, uniques = pd.factorize(
+                pd.Series(field.values, dtype=object), use_na_sentinel=True
             )
+            encoded = [value.encode() for value in uniques] + [b""]  # code -1 (NULL) -> b""
+            lengths = np.array([len(b) for b in encoded[:-1]] + [-1], dtype=np.int64)
+            self.codes = np.asarray(codes, dtype=np.int64)
+            self.encoded = np.array(encoded, dtype=object)
+            self.lengths = lengths[self.codes]
 
     def block(self, idx: npt.NDArray[np.int64], n_subs: int, size: int) -> np.ndarray | None:
         """The values of entities ``idx`` (all ``size`` bytes long) as opaque items [g|1, S|1]."""
@@ -87,8 +93,9 @@ class _Text:
             return np.frombuffer(self.scalar, dtype=f"V{size}").reshape(1, 1)
         if self.per_sub is not None:
             return np.frombuffer(b"".join(self.per_sub), dtype=f"V{size}").reshape(1, n_subs)
-        assert self.per_entity is not None
-        joined = b"".join(self.per_entity[i] or b"" for i in idx)
+        assert self.codes is not None
+        assert self.encoded is not None
+        joined = b"".join(self.encoded[self.codes[idx]])
         return np.frombuffer(joined, dtype=f"V{size}").reshape(idx.size, 1)
 
 

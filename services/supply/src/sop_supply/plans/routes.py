@@ -41,7 +41,7 @@ router = APIRouter(
     prefix="/supply-plans", tags=["supply-plans"], responses=problem_responses(401, 403, 422)
 )
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 Format = Annotated[
     LineFormat, Query(alias="format", description="json: a page; jsonl or csv: every row, streamed")
 ]

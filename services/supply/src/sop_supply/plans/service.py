@@ -81,8 +81,14 @@ def queue_plan(session: Session, *, params: PlanJobParams, actor: str) -> Job:
 
 
 def _frame(session: Session, query: Any, columns: list[str]) -> pd.DataFrame:
-    rows = session.execute(query).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+    """Rows of a plain-column query as a DataFrame, straight from the driver's cursor
+    (SQLAlchemy's Row objects cost more than the query for 100k item-sites)."""
+    result = session.connection().execute(query)
+    try:
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
+    return pd.DataFrame(rows, columns=columns)
 
 
 ITEM_SITE_COLUMNS = [
@@ -214,10 +220,11 @@ def run_plan(
     loaded = time.perf_counter()
     if report:
         report(0.3, "computing the plan")
+    cpu = time.process_time()
     outcome = compute.compute_plan(
         demand, data, months=months, service_level=override, constrained=production
     )
-    computed = time.perf_counter()
+    computed, compute_cpu = time.perf_counter(), time.process_time() - cpu
     if report:
         report(0.6, "writing the plan")
     with transaction(engine) as session:
@@ -234,6 +241,7 @@ def run_plan(
     timings = {
         "load_seconds": round(loaded - started, 3),
         "compute_seconds": round(computed - loaded, 3),
+        "compute_cpu_seconds": round(compute_cpu, 3),
         "write_seconds": round(written - computed, 3),
     }
     log.info(

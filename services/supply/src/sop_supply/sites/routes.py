@@ -28,7 +28,7 @@ def create_site(data: SiteCreate, session: SessionDep) -> SiteRead:
 def list_sites(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> SitePage:
     return service.list_sites(session, limit=limit, offset=offset)
 

@@ -236,7 +236,7 @@ def _item_attributes(items: pd.DataFrame, data: PlanData) -> pd.DataFrame:
     family = (
         params["product"].map(products["family"]).fillna(params["product"].map(materials["family"]))
     )
-    params["family"] = family.fillna(DEFAULT_FAMILY)
+    params["family"] = family.astype(object).where(family.notna(), DEFAULT_FAMILY)
     catalogue_cost = (
         params["product"]
         .map(products["cost"])
@@ -384,7 +384,6 @@ def compute_plan(
     links = _bom_links(items, params, data.bom)
 
     measures = {name: np.zeros((n, t)) for name in LINE_MEASURES}
-    measures["dependent_demand"] = np.zeros((n, t))
     holding = np.zeros((n, t))
     exceptions: list[pd.DataFrame] = []
     for current in np.unique(level):

@@ -1,0 +1,89 @@
+"""The plan built around the engine: defaults, horizon, opening stock and a three-level BOM."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from sop_supply.plans.compute import PlanData, PlanInputError, compute_plan
+from sop_supply.plans.service import ITEM_SITE_COLUMNS
+
+
+def empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([], columns=columns)
+
+
+def data(**frames: pd.DataFrame) -> PlanData:
+    base = {
+        "item_sites": empty(ITEM_SITE_COLUMNS),
+        "products": empty(["code", "family", "cost"]),
+        "materials": empty(["code", "family", "unit_cost"]),
+        "inventory": empty(["product", "site", "month", "on_hand", "in_transit", "quality_hold"]),
+        "open_supply": empty(["product", "site", "due_month", "quantity"]),
+        "bom": empty(["product", "material", "qty_per"]),
+        "contracts": empty(
+            [
+                "code",
+                "supplier",
+                "material",
+                "period_start",
+                "period_end",
+                "min_volume",
+                "max_volume",
+                "price",
+            ]
+        ),
+    }
+    return PlanData(**{**base, **frames})
+
+
+def demand(*lines: tuple[str, str, str, float]) -> pd.DataFrame:
+    return pd.DataFrame(lines, columns=["product", "site", "month", "quantity"])
+
+
+def test_without_master_data_item_sites_get_defaults_and_gaps_in_months_are_filled() -> None:
+    outcome = compute_plan(demand(("A", "S", "2027-01", 5.0), ("A", "S", "2027-03", 7.0)), data())
+    assert outcome.months == ["2027-01", "2027-02", "2027-03"]
+    assert outcome.items[["make_or_buy", "family", "unit_cost"]].to_dict("records") == [
+        {"make_or_buy": "buy", "family": "UNCLASSIFIED", "unit_cost": 0.0}
+    ]
+    assert_allclose(outcome.measures["planned_receipts"], [[5, 0, 7]])
+    assert outcome.counts["item_sites_without_parameters"] == 1
+    assert outcome.counts["item_sites_without_inventory"] == 1
+
+
+def test_no_lines_is_refused() -> None:
+    with pytest.raises(PlanInputError, match="no lines"):
+        compute_plan(demand(), data())
+
+
+def test_opening_stock_is_the_latest_snapshot_before_the_horizon() -> None:
+    inventory = pd.DataFrame(
+        [
+            ("A", "S", "2026-11", 100.0, 0.0, 0.0),
+            ("A", "S", "2026-12", 40.0, 5.0, 10.0),
+            ("A", "S", "2027-01", 999.0, 0.0, 0.0),
+        ],
+        columns=["product", "site", "month", "on_hand", "in_transit", "quality_hold"],
+    )
+    outcome = compute_plan(demand(("A", "S", "2027-01", 10.0)), data(inventory=inventory))
+    # December: 40 on hand - 10 on hold + 5 in transit; January's snapshot is the month planned
+    assert_allclose(outcome.measures["opening"], [[35]])
+
+
+def test_three_level_bill_explodes_level_by_level_at_the_same_site() -> None:
+    # FG (make) <- 2 SUB (make) <- 3 RM (buy), no stock, no lead time; a second site has no demand
+    bom = pd.DataFrame(
+        [("FG", "SUB", 2.0), ("SUB", "RM", 3.0)], columns=["product", "material", "qty_per"]
+    )
+    outcome = compute_plan(
+        demand(("FG", "S1", "2027-01", 10.0), ("FG", "S1", "2027-02", 5.0)), data(bom=bom)
+    )
+    items = outcome.items.set_index("product")
+    assert items.loc[["FG", "SUB", "RM"], "level"].tolist() == [0, 1, 2]
+    assert items.loc[["FG", "SUB", "RM"], "make_or_buy"].tolist() == ["make", "make", "buy"]
+    gross = dict(zip(outcome.items["product"], outcome.measures["demand"], strict=True))
+    assert_allclose(gross["SUB"], [20, 10])
+    assert_allclose(gross["RM"], [60, 30])
+    assert list(outcome.items["site"]) == ["S1", "S1", "S1"]

@@ -58,9 +58,9 @@ def test_database_outage_is_reported_and_recovered(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "sop_demand"],
         env=env,
-        stdout=open(tmp_path / "demand.log", "wb"),
+        stdout=open(tmp_path / "demand.log", "wb"),  # noqa: SIM115  (closed with the process)
         stderr=subprocess.STDOUT,
-    )  # noqa: SIM115
+    )
     try:
         wait_until(lambda: _status(base + "/readyz") == 200, timeout=90, interval=0.3)
         assert (

@@ -59,15 +59,26 @@ def test_trace_crosses_http_event_consumer_and_peer_call(
             seen["traceparent"] = request.headers["traceparent"]
             return httpx.Response(200, json={"ok": True})
 
-        peer = ServiceClient("http://supply", AuthSettings(), caller="demand", transport=httpx.MockTransport(handler))
+        peer = ServiceClient(
+            "http://supply", AuthSettings(), caller="demand", transport=httpx.MockTransport(handler)
+        )
         peer.get_json("/api/v1/anything")
 
-    assert apply_once(engine, "trace.test", event, call_peer) is True
+    # the test's own connection: on SQLite a second connection would wait for its write lock
+    assert apply_once(session.connection(), "trace.test", event, call_peer) is True  # type: ignore[arg-type]
     assert seen["traceparent"].split("-")[1] == TRACE_ID  # the peer call continues the same trace
 
     spans = exporter.get_finished_spans()
-    server = [s for s in spans if s.kind == SpanKind.SERVER and format(s.context.trace_id, "032x") == TRACE_ID]
-    consumer = [s for s in spans if s.kind == SpanKind.CONSUMER and format(s.context.trace_id, "032x") == TRACE_ID]
+    server = [
+        s
+        for s in spans
+        if s.kind == SpanKind.SERVER and format(s.context.trace_id, "032x") == TRACE_ID
+    ]
+    consumer = [
+        s
+        for s in spans
+        if s.kind == SpanKind.CONSUMER and format(s.context.trace_id, "032x") == TRACE_ID
+    ]
     assert server, "the request made a server span in the incoming trace"
     assert consumer, "the consumer made a span in the same trace"
     assert consumer[0].parent is not None

@@ -131,5 +131,6 @@ def test_fva_by_group(hand):
 
 
 def test_mase_requires_scale(hand):
+    assert "mase" not in accuracy(hand).columns
     with pytest.raises(ValueError, match="scale"):
-        accuracy(hand)
+        accuracy(hand, metrics=["mase"])

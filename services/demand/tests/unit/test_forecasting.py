@@ -8,6 +8,7 @@ from sop_demand.forecasting.engine import (
     TIER_NO_DEMAND,
     TIER_SHORT,
     TIER_TOO_SHORT,
+    _choose,
 )
 
 SEASONAL_MODELS = {"SeasonalNaive", "AutoETS", "AutoTheta"}
@@ -43,12 +44,19 @@ def result():
     return select_and_forecast(_history(), horizon=24, n_jobs=1)
 
 
+def _members(model: str) -> set[str]:
+    return set(model.split("+"))
+
+
 def test_seasonal_series_picks_a_seasonal_model(result):
     sel = result.selections.set_index("unique_id")
     assert sel.loc["seasonal", "demand_class"] == "smooth"
-    assert sel.loc["seasonal", "model"] in SEASONAL_MODELS
+    assert _members(sel.loc["seasonal", "model"]) <= SEASONAL_MODELS
     assert sel.loc["seasonal", "metric"] == "mase"
-    assert set(sel.loc["seasonal", "scores"]) == SEASONAL_MODELS
+    assert set(sel.loc["seasonal", "scores"]) == SEASONAL_MODELS | {
+        "AutoETS+AutoTheta",
+        "SeasonalNaive+AutoETS+AutoTheta",
+    }
 
 
 def test_intermittent_series_picks_an_intermittent_model(result):
@@ -58,12 +66,41 @@ def test_intermittent_series_picks_an_intermittent_model(result):
     assert sel.loc["intermittent", "metric"] == "rmsse"
 
 
-def test_chosen_score_is_the_minimum_of_the_candidates(result):
-    backtested = result.selections[result.selections["tier"].isin([TIER_BACKTEST, TIER_SHORT])]
-    assert len(backtested) == 3
-    for row in backtested.itertuples():
+def test_without_margin_the_chosen_score_is_the_minimum():
+    hist = _history()
+    hist = hist[hist["unique_id"].isin(["seasonal", "intermittent", "npi"])]
+    out = select_and_forecast(hist, horizon=6, combination_margin=0.0, n_jobs=1)
+    assert len(out.selections) == 3
+    for row in out.selections.itertuples():
         assert row.score == pytest.approx(min(row.scores.values()))
         assert row.scores[row.model] == pytest.approx(row.score)
+
+
+def test_single_model_needs_to_beat_the_best_combination_by_the_margin(result):
+    for row in result.selections[result.selections["tier"] == TIER_BACKTEST].itertuples():
+        assert row.scores[row.model] == pytest.approx(row.score)
+        combos = [v for k, v in row.scores.items() if "+" in k]
+        if not combos:  # intermittent: plain lowest score
+            assert row.score == pytest.approx(min(row.scores.values()))
+        elif "+" in row.model:
+            assert row.score == pytest.approx(min(combos))
+            assert min(row.scores.values()) >= 0.8 * row.score
+        else:
+            assert row.score < 0.8 * min(combos)
+
+
+def test_choose_rule_on_hand_scores():
+    # columns: single A, single B, combo A+B
+    scores = np.array(
+        [
+            [1.0, 2.0, 1.1],  # A better than combo by 9 % only -> combo
+            [0.7, 2.0, 1.0],  # A better by 30 % -> A
+            [2.0, 2.0, 1.0],  # combo best anyway
+            [1.0, 1.0, np.inf],  # combo failed -> first of the tied singles
+        ]
+    )
+    assert _choose(scores, n_single=2, margin=0.2).tolist() == [2, 0, 2, 0]
+    assert _choose(scores, n_single=2, margin=0.0).tolist() == [0, 0, 2, 0]
 
 
 def test_horizon_and_dates(result):
@@ -151,3 +188,11 @@ def test_off_grid_dates_are_rejected():
     )
     with pytest.raises(ValueError, match="grid"):
         select_and_forecast(df, 3, n_jobs=1)
+
+
+def test_empty_history_gives_empty_frames():
+    empty = pd.DataFrame({"unique_id": [], "ds": pd.to_datetime([]), "y": []})
+    out = select_and_forecast(empty, 12, n_jobs=1)
+    assert out.forecasts.empty
+    assert out.selections.empty
+    assert "hi_95" in out.forecasts.columns

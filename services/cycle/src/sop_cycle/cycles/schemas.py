@@ -1,9 +1,21 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
 
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from sop_cycle.settings import STEP_NAMES
+from sop_shared.auth import Role
 from sop_shared.repository import Page
 from sop_shared.types import Month
+
+StepName = StrEnum("StepName", {name: name for name in STEP_NAMES})  # type: ignore[misc]
+MonthPath = Annotated[
+    str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-12"], description="YYYY-MM")
+]
 
 
 class CycleCreate(BaseModel):
@@ -22,3 +34,108 @@ class CycleRead(CycleCreate):
 
 class CyclePage(Page[CycleRead]):
     pass
+
+
+class StepRead(BaseModel):
+    """A step as a coordinator sees it: ``status`` is ``overdue`` once an open step is late."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    seq: int
+    status: str = Field(description="Effective status (overdue computed against today)")
+    workflow_status: str = Field(description="Stored status, before the overdue rule")
+    overdue: bool
+    owner_role: str
+    owner_user: str | None
+    due_date: date
+    basis: dict[str, Any] = Field(description="Plans the step was completed (or made ready) on")
+    version: int
+    started_at: datetime | None
+    completed_at: datetime | None
+    updated_at: datetime
+
+
+class PlanRefRead(BaseModel):
+    kind: str
+    plan_id: str
+    version: int
+    status: str
+    upstream_plan_id: str | None = None
+    totals: dict[str, Any] = Field(default_factory=dict)
+
+
+class ApprovalRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    scenario: str
+    demand_plan_id: str | None
+    supply_plan_id: str | None
+    production_plan_id: str | None
+    approved_by: str
+    approved_at: datetime
+    comment: str | None
+
+
+class CycleDetail(CycleRead):
+    steps: list[StepRead]
+    current_plans: dict[str, PlanRefRead | None] = Field(
+        description="The base scenario's current demand, supply and production plans"
+    )
+    approval: ApprovalRead | None = None
+
+
+class StepUpdate(BaseModel):
+    """Owner and due date of a step; the status changes only through transitions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    owner_role: Role | None = None
+    owner_user: str | None = Field(default=None, max_length=200)
+    due_date: date | None = None
+
+
+class TransitionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ReopenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000, description="Why the step reopens")
+
+
+class TransitionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    step: str
+    action: str
+    from_status: str
+    to_status: str
+    actor: str
+    reason: str | None
+    event_id: str | None
+    at: datetime
+
+
+class TransitionPage(Page[TransitionRead]):
+    pass
+
+
+class GateCheck(BaseModel):
+    name: str
+    ok: bool
+    detail: str | None = None
+
+
+class PeerDataStatus(BaseModel):
+    """One service's answer to ``GET /data-status`` (or why there was none)."""
+
+    service: str
+    month: str
+    ready: bool
+    last_month_loaded: str | None = None
+    detail: str | None = None

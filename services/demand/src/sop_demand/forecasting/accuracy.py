@@ -76,13 +76,16 @@ def accuracy(
     by: str | Sequence[str] | None = None,
     scale: pd.Series | None = None,
     id_col: str = "unique_id",
-    metrics: Sequence[str] = METRICS,
+    metrics: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """One row per group with ``n`` and the requested metrics.
 
     ``scale`` (from ``mase_scale``, indexed by series id) is needed for MASE only; rows whose
-    series has no scale are left out of MASE.
+    series has no scale are left out of MASE. ``metrics=None`` means all of them, MASE only
+    when a scale is given.
     """
+    if metrics is None:
+        metrics = METRICS if scale is not None else tuple(m for m in METRICS if m != "mase")
     unknown = set(metrics) - set(METRICS)
     if unknown:
         raise ValueError(f"unknown metrics {sorted(unknown)}")
@@ -158,9 +161,10 @@ def forecast_value_added(
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}")
     keys = _keys(by)
-    common = {"by": by, "scale": scale, "id_col": id_col, "metrics": [metric], "actual": actual}
-    base = accuracy(df, forecast=baseline, **common)
-    lay = accuracy(df, forecast=layer, **common)
+    base, lay = (
+        accuracy(df, actual=actual, forecast=f, by=by, scale=scale, id_col=id_col, metrics=[metric])
+        for f in (baseline, layer)
+    )
     out = base[[*keys, "n"]].copy()
     e_base = base[metric].abs() if metric == "bias" else base[metric]
     e_lay = lay[metric].abs() if metric == "bias" else lay[metric]

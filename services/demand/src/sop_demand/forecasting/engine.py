@@ -31,21 +31,30 @@ e.g. one product family, can be forecast on its own and gives the same numbers):
 * Score: smooth/erratic series by MASE (mean absolute backtest error over the in-sample
   seasonal-naive MAE); intermittent/lumpy series by RMSSE, because any absolute-error metric
   is minimised by the median, which is 0 for intermittent demand, and would reward forecasts
-  of nothing (Kolassa 2016; M5 used RMSSE for the same reason). Within a series the scale is
-  common to all candidates, so the choice is the candidate with the lowest backtest
-  MAE (resp. RMSE); ties go to the earlier candidate in the lists above.
-* Forecast: the chosen model is refitted on the whole history. Intervals: native
-  statsforecast intervals for SeasonalNaive, AutoETS, AutoTheta, Naive and HistoricAverage;
-  the others (Croston, TSB, ADIDA, IMAPA, SESOpt) have none, and conformal intervals would
-  need ``2 * horizon + 1`` observations (49 for a 24-month horizon), so they get empirical
-  intervals from the signed backtest errors of the chosen model: ``mean + q_e(a/2)`` and
-  ``mean + q_e(1 - a/2)``. These models forecast a flat level, so the band is flat too.
+  of nothing (Kolassa 2016; M5 used RMSSE for the same reason). The score averages all
+  windows and steps (18 errors with the defaults).
+* Choice: smooth/erratic series with a full backtest also score two equal-weight
+  combinations, AutoETS+AutoTheta and SeasonalNaive+AutoETS+AutoTheta (their backtest
+  forecasts are the members' averages, so they cost no extra fit). A single model is chosen
+  only when its score beats the best combination by more than ``combination_margin``
+  (default 20 %); otherwise the best combination is. On M3 monthly picking the lowest score
+  among single models was worse than AutoETS alone, and this rule beats every single model
+  (numbers in bench/forecast_accuracy_bench.py). Elsewhere the lowest score wins; ties go
+  to the earlier candidate in the lists above.
+* Forecast: the chosen model (or a combination's members) is refitted on the whole history.
+  Intervals: native statsforecast intervals for SeasonalNaive, AutoETS, AutoTheta, Naive and
+  HistoricAverage; the others (Croston, TSB, ADIDA, IMAPA, SESOpt) have none, and conformal
+  intervals would need ``2 * horizon + 1`` observations (49 for a 24-month horizon), so they
+  get empirical intervals from the signed backtest errors of the chosen model:
+  ``mean + q_e(a/2)`` and ``mean + q_e(1 - a/2)``. These models forecast a flat level, so the
+  band is flat too. A combination averages its members' means and bounds (quantile
+  averaging).
 * Output: means and bounds are clipped at 0 and made monotone
   (lo_95 <= lo_80 <= mean <= hi_80 <= hi_95).
 
 Cost: one ``cross_validation`` call per (tier, class family) group with all its candidates,
-then one ``forecast`` call per chosen model with only the series that chose it, so the
-engine does no more model fitting than calling statsforecast directly, and usually less.
+then one ``forecast`` call per model with only the series whose choice uses it, so the
+engine never fits more than calling statsforecast directly with the same models and windows.
 Groups too small to repay a process pool run in-process.
 """
 
@@ -130,6 +139,17 @@ def candidate_models(family: str, tier: str, season_length: int) -> list[Any]:
     raise ValueError(f"unknown tier {tier!r}")
 
 
+def candidate_combinations(family: str, tier: str) -> list[tuple[str, ...]]:
+    """Equal-weight combinations (member model names) also scored in the backtest.
+
+    Only for smooth/erratic series with a full backtest: that is where M3 monthly shows
+    combinations beating every single model (see bench/forecast_accuracy_bench.py).
+    """
+    if family == "smooth" and tier == TIER_BACKTEST:
+        return [("AutoETS", "AutoTheta"), ("SeasonalNaive", "AutoETS", "AutoTheta")]
+    return []
+
+
 @dataclass(frozen=True)
 class ForecastResult:
     """forecasts: unique_id, ds, model, mean, lo_<l>, hi_<l> per level.
@@ -180,6 +200,7 @@ def select_and_forecast(
     step_size: int = 3,
     freq: str = "MS",
     history_end: Any = None,
+    combination_margin: float = 0.2,
     n_jobs: int = -1,
 ) -> ForecastResult:
     """Pick the best model per series on a rolling-origin backtest and forecast ``horizon``.
@@ -189,6 +210,8 @@ def select_and_forecast(
     ``history_end`` (a ds value) pads every series with zeros up to that period, so that
     products without recent sales still get forecasts starting the same month; rows after it
     are ignored. Without it each series' forecast starts after its own last row.
+    ``combination_margin``: a single model is chosen over the best combination only when its
+    backtest score is lower by more than this fraction (0 = plain lowest score).
     """
     if horizon < 1:
         raise ValueError("horizon must be >= 1")
@@ -197,7 +220,11 @@ def select_and_forecast(
     levels = sorted({int(lv) for lv in levels})
     if any(not 0 < lv < 100 for lv in levels):
         raise ValueError("levels must lie strictly between 0 and 100")
+    if not 0 <= combination_margin < 1:
+        raise ValueError("combination_margin must be in [0, 1)")
 
+    if history.empty:
+        return _empty_result(levels)
     panel = _build_panel(history, freq=freq, history_end=history_end)
     h_bt = min(horizon, backtest_horizon)
     test_size = h_bt + step_size * (n_windows - 1)
@@ -232,6 +259,7 @@ def select_and_forecast(
                 panel,
                 idx,
                 [model],
+                [(0,)],
                 np.zeros(idx.size, int),
                 horizon,
                 levels,
@@ -245,12 +273,14 @@ def select_and_forecast(
                 else (h_short, n_windows, 1)
             )
             models = candidate_models(fam, tier_name, season_length)
+            candidates = _candidates(models, candidate_combinations(fam, tier_name))
             metric = "rmsse" if fam == "intermittent" else "mase"
             scale = scale_sq[idx] if metric == "rmsse" else scale_abs[idx]
             errors = _backtest_errors(panel, idx, models, backtest, n_jobs=n_jobs)
-            scores = _score(errors, scale, metric)
-            choice = np.argmin(scores, axis=1)  # first minimum: candidate order breaks ties
-            names = [repr(m) for m in models]
+            cand_errors = np.stack([errors[:, list(c), :].mean(axis=1) for c in candidates], 1)
+            scores = _score(cand_errors, scale, metric)
+            choice = _choose(scores, n_single=len(models), margin=combination_margin)
+            names = [_name(models, c) for c in candidates]
             sel = _selection_frame(
                 idx,
                 model=np.asarray(names, dtype=object)[choice],
@@ -261,7 +291,15 @@ def select_and_forecast(
                 ],
             )
             fc = _forecast_chosen(
-                panel, idx, models, choice, horizon, levels, errors=errors, n_jobs=n_jobs
+                panel,
+                idx,
+                models,
+                candidates,
+                choice,
+                horizon,
+                levels,
+                errors=errors,
+                n_jobs=n_jobs,
             )
         forecast_parts.append(fc)
         selection_parts.append(sel)
@@ -306,9 +344,7 @@ def _build_panel(history: pd.DataFrame, *, freq: str, history_end: Any) -> _Pane
     last = np.full(n_series, -1, dtype=np.int64)
     np.maximum.at(last, ids, pos)
     if history_end is not None:
-        last[:] = end_pos
-    if np.any(last < 0):  # a series whose rows all lie after history_end
-        raise ValueError("some series have no history up to history_end")
+        last[:] = end_pos  # a series with rows only after it is a no-demand series
     demand = y > 0
     first = last + 1
     np.minimum.at(first, ids[demand], pos[demand])
@@ -361,7 +397,7 @@ def _to_position(value: Any, grid: pd.DatetimeIndex | None, origin: int) -> int:
 
 
 def _scales(panel: _Panel, season_length: int) -> tuple[np.ndarray, np.ndarray]:
-    """In-sample seasonal-naive MAE and MSE per series (lag 1 when under two seasons).
+    """In-sample seasonal-naive MAE and MSE per series (lag 1 up to one season of history).
 
     Falls back to lag 1, then to mean |y| (resp. mean y²), then 1, so that a flat history does
     not divide by zero.
@@ -466,10 +502,38 @@ def _score(errors: np.ndarray, scale: np.ndarray, metric: str) -> np.ndarray:
     return np.where(np.isfinite(s), s, np.inf)
 
 
+def _candidates(models: Sequence[Any], combos: Sequence[tuple[str, ...]]) -> list[tuple[int, ...]]:
+    """Candidates as tuples of member indices: every single model, then the combinations."""
+    index = {repr(m): k for k, m in enumerate(models)}
+    return [(k,) for k in range(len(models))] + [tuple(index[n] for n in c) for c in combos]
+
+
+def _name(models: Sequence[Any], members: tuple[int, ...]) -> str:
+    return "+".join(repr(models[k]) for k in members)
+
+
+def _choose(scores: np.ndarray, *, n_single: int, margin: float) -> np.ndarray:
+    """Lowest score; a single model must beat the best combination by ``margin`` to win.
+
+    Backtest differences of a few percent over 18 points are mostly noise, and within noise
+    a combination is the safer forecast (combinations beat selection on M3 monthly). Ties
+    go to the earlier candidate.
+    """
+    best = np.argmin(scores, axis=1)
+    if scores.shape[1] == n_single or margin == 0:
+        return best
+    rows = np.arange(scores.shape[0])
+    best_single = np.argmin(scores[:, :n_single], axis=1)
+    best_combo = n_single + np.argmin(scores[:, n_single:], axis=1)
+    single_wins = scores[rows, best_single] < (1 - margin) * scores[rows, best_combo]
+    return np.where(single_wins, best_single, best_combo)
+
+
 def _forecast_chosen(
     panel: _Panel,
     idx: np.ndarray,
     models: Sequence[Any],
+    candidates: Sequence[tuple[int, ...]],
     choice: np.ndarray,
     horizon: int,
     levels: Sequence[int],
@@ -477,10 +541,20 @@ def _forecast_chosen(
     errors: np.ndarray | None,
     n_jobs: int,
 ) -> pd.DataFrame:
-    """Refit each chosen model on its series only and forecast with intervals."""
-    parts = []
+    """Refit each model on the series whose chosen candidate uses it, then combine.
+
+    A combination's mean and bounds are the averages of its members' (quantile averaging).
+    """
+    n = idx.size
+    bound_keys = [f"{side}_{lv}" for lv in levels for side in ("lo", "hi")]
+    needed = np.zeros((len(models), n), dtype=bool)
+    for c, members in enumerate(candidates):
+        for k in members:
+            needed[k] |= choice == c
+    means = np.full((len(models), n, horizon), np.nan)
+    bounds = {key: np.full((len(models), n, horizon), np.nan) for key in bound_keys}
     for k, model in enumerate(models):
-        sel = np.flatnonzero(choice == k)
+        sel = np.flatnonzero(needed[k])
         if sel.size == 0:
             continue
         name = repr(model)
@@ -496,10 +570,10 @@ def _forecast_chosen(
             fc = sf.forecast(
                 df=_long_frame(panel, idx[sel]), h=horizon, level=list(levels) if native else None
             )
-        if fc[ID].to_numpy()[::horizon].size != sel.size:
+        if not np.array_equal(fc[ID].to_numpy()[::horizon], idx[sel]):
             raise RuntimeError("unexpected forecast row order")
         mean = fc[name].to_numpy(dtype=float).reshape(sel.size, horizon)
-        bounds: dict[str, np.ndarray] = {}
+        means[k, sel] = mean
         for lv in levels:
             if native:
                 lo = fc[f"{name}-lo-{lv}"].to_numpy(dtype=float).reshape(sel.size, horizon)
@@ -510,9 +584,23 @@ def _forecast_chosen(
                 q_lo, q_hi = np.nanquantile(e, [(1 - lv / 100) / 2, (1 + lv / 100) / 2], axis=1)
                 lo = mean + q_lo[:, None]
                 hi = mean + q_hi[:, None]
-            bounds[f"lo_{lv}"] = lo
-            bounds[f"hi_{lv}"] = hi
-        parts.append(_frame(idx[sel], horizon, name, mean, bounds))
+            bounds[f"lo_{lv}"][k, sel] = lo
+            bounds[f"hi_{lv}"][k, sel] = hi
+    parts = []
+    for c, members in enumerate(candidates):
+        rows = np.flatnonzero(choice == c)
+        if rows.size == 0:
+            continue
+        m = list(members)
+        parts.append(
+            _frame(
+                idx[rows],
+                horizon,
+                _name(models, members),
+                means[m][:, rows].mean(axis=0),
+                {key: b[m][:, rows].mean(axis=0) for key, b in bounds.items()},
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -569,21 +657,7 @@ def _assemble(
 ) -> ForecastResult:
     bound_cols = [f"{side}_{lv}" for lv in levels for side in ("lo", "hi")]
     if not forecast_parts:
-        cols = [ID, DS, "model", "mean", *bound_cols]
-        sel_cols = [
-            ID,
-            "demand_class",
-            "adi",
-            "cv2",
-            "n_obs",
-            "tier",
-            "model",
-            "metric",
-            "score",
-            "scores",
-        ]
-        return ForecastResult(pd.DataFrame(columns=cols), pd.DataFrame(columns=sel_cols))
-
+        return _empty_result(levels)
     fc = pd.concat(forecast_parts, ignore_index=True)
     fc = fc.sort_values(["_series", "_step"], kind="stable", ignore_index=True)
     series = fc["_series"].to_numpy()
@@ -615,6 +689,15 @@ def _assemble(
         }
     )
     return ForecastResult(forecasts=fc, selections=selections)
+
+
+def _empty_result(levels: Sequence[int]) -> ForecastResult:
+    bound_cols = [f"{side}_{lv}" for lv in levels for side in ("lo", "hi")]
+    sel_cols = [ID, "demand_class", "adi", "cv2", "n_obs", "tier", "model", "metric", "score"]
+    return ForecastResult(
+        pd.DataFrame(columns=[ID, DS, "model", "mean", *bound_cols]),
+        pd.DataFrame(columns=[*sel_cols, "scores"]),
+    )
 
 
 def _make_consistent(fc: pd.DataFrame, levels: Sequence[int]) -> None:

@@ -3,7 +3,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
+from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
+
+from sop_shared.jsontype import JsonColumnType
 
 
 class Lifecycle(StrEnum):
@@ -18,7 +21,13 @@ def utcnow() -> datetime:
 
 
 class Product(SQLModel, table=True):
-    """A sellable item (SKU) with its place in the hierarchy and its lifecycle."""
+    """A sellable item (SKU) with its place in the hierarchy and its lifecycle.
+
+    NPI products take their forecast from ``analog_code`` (× ``scaling_factor`` × the
+    ``launch_curve`` from ``launch_date``, weighted by ``launch_probability``); products
+    running out stop at ``eol_date`` after ``rundown_months`` of linear decline, and their
+    history counts for ``successor_code``.
+    """
 
     __tablename__ = "product"
 
@@ -33,6 +42,14 @@ class Product(SQLModel, table=True):
     lifecycle: str = Field(default=Lifecycle.active, max_length=20)
     launch_date: date | None = None
     eol_date: date | None = None
+    analog_code: str | None = Field(default=None, max_length=64)
+    scaling_factor: float = Field(default=1.0)
+    launch_curve: list[float] | None = Field(
+        default=None, sa_column=Column(JsonColumnType, nullable=True)
+    )
+    launch_probability: float = Field(default=1.0)
+    successor_code: str | None = Field(default=None, max_length=64)
+    rundown_months: int = Field(default=0)
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -2,11 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from sop_demand.products import service
-from sop_demand.products.schemas import ProductCreate, ProductPage, ProductRead, ProductUpdate
+from sop_demand.products.schemas import (
+    ProductBulkResult,
+    ProductCreate,
+    ProductPage,
+    ProductRead,
+    ProductUpdate,
+    ProductUpsert,
+)
 from sop_shared.auth import READ_ROLES, Role, require_roles
+from sop_shared.bulk import IdempotencyKey, RawBody, bulk_openapi
 from sop_shared.deps import SessionDep
 from sop_shared.etag import IfMatchHeader, parse_if_match, set_etag
 from sop_shared.problems import problem_responses
@@ -82,3 +90,26 @@ def update_product(
     )
     set_etag(response, product.version)
     return ProductRead.model_validate(product)
+
+
+@router.post(
+    "/bulk",
+    response_model=ProductBulkResult,
+    responses=problem_responses(409, 413),
+    dependencies=[require_roles(*WRITERS)],
+    openapi_extra=bulk_openapi(ProductUpsert),
+    summary="Create or change many products by code (ERP feed: JSON, JSON lines or CSV)",
+)
+def upsert_products(
+    request: Request,
+    body: RawBody,
+    session: SessionDep,
+    idempotency_key: IdempotencyKey = None,
+) -> ProductBulkResult:
+    """All-or-nothing; a retry with the same ``Idempotency-Key`` returns the first answer."""
+    return service.bulk_upsert(
+        session,
+        body=body,
+        content_type=request.headers.get("content-type"),
+        idempotency_key=idempotency_key,
+    )

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sop_cycle.cycles.schemas import StepName
+from sop_shared.repository import Page
+from sop_shared.types import ScenarioCode
+
+Option = str
+
+
+class DecisionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    topic: str = Field(min_length=1, max_length=300)
+    options: list[Option] = Field(min_length=1, max_length=20)
+    chosen_option: str | None = Field(default=None, max_length=300)
+    owner: str | None = Field(default=None, max_length=200)
+    due_date: date | None = None
+    issue_id: str | None = Field(default=None, max_length=200, description="The issue decided on")
+    notes: str | None = Field(default=None, max_length=4000)
+
+    @model_validator(mode="after")
+    def _chosen_is_an_option(self) -> DecisionCreate:
+        if any(not o.strip() or len(o) > 300 for o in self.options):
+            raise ValueError("options must be non-empty texts of at most 300 characters")
+        if len(set(self.options)) != len(self.options):
+            raise ValueError("options must be distinct")
+        if self.chosen_option is not None and self.chosen_option not in self.options:
+            raise ValueError("chosen_option must be one of the options")
+        return self
+
+
+class DecisionUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    topic: str | None = Field(default=None, min_length=1, max_length=300)
+    options: list[Option] | None = Field(default=None, min_length=1, max_length=20)
+    chosen_option: str | None = Field(default=None, max_length=300)
+    owner: str | None = Field(default=None, max_length=200)
+    due_date: date | None = None
+    status: Literal["open", "decided", "cancelled"] | None = None
+    notes: str | None = Field(default=None, max_length=4000)
+
+
+class DecisionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    topic: str
+    options: list[str]
+    chosen_option: str | None
+    owner: str | None
+    due_date: date | None
+    status: str
+    issue_id: str | None
+    notes: str | None
+    created_by: str
+    decided_by: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class DecisionPage(Page[DecisionRead]):
+    pass
+
+
+class ApproveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: ScenarioCode = Field(
+        default="base", description="The scenario whose plans are approved"
+    )
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class SendBackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    step: StepName = Field(description="The step that reopens (not executive_sop itself)")
+    comment: str = Field(min_length=1, max_length=2000)
+
+
+class KpiPoint(BaseModel):
+    """One cycle's KPIs (of its approved plan)."""
+
+    month: str
+    scenario: str
+    computed_at: datetime
+    fill_rate: float | None
+    unmet_demand: float | None
+    forecast_accuracy: float | None = Field(
+        description="1 − WAPE of the plan made `lag` cycles earlier for this month, vs actuals"
+    )
+    forecast_bias: float | None = Field(description="Σ(forecast − actual) / Σactual")
+    inventory_days: float | None
+    inventory_value: float | None
+    utilisation: float | None
+    revenue: float | None
+    gross_margin: float | None
+    revenue_vs_budget: float | None = Field(description="Plan vs budget: revenue / budget − 1")
+    quantity_vs_budget: float | None
+
+
+class KpiSeries(BaseModel):
+    lag: int
+    points: list[KpiPoint]

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from sop_cycle.plans.models import PlanRecord
+from sop_shared.repository import Repository
+
+ANY_UPSTREAM = object()
+
+
+class PlanRecordRepository(Repository[PlanRecord]):
+    model = PlanRecord
+
+    def for_cycle(self, cycle: str, scenario: str | None = None) -> list[PlanRecord]:
+        query = select(PlanRecord).where(PlanRecord.cycle == cycle)
+        if scenario is not None:
+            query = query.where(PlanRecord.scenario == scenario)
+        return list(self.session.exec(query.order_by(col(PlanRecord.id))).all())
+
+    def newest_version(
+        self, *, kind: str, cycle: str, scenario: str, upstream: object = ANY_UPSTREAM
+    ) -> int | None:
+        """Highest version recorded in one plan stream (the stale-version high-water mark)."""
+        query = select(func.max(PlanRecord.version)).where(
+            PlanRecord.kind == kind, PlanRecord.cycle == cycle, PlanRecord.scenario == scenario
+        )
+        if upstream is not ANY_UPSTREAM:
+            query = query.where(
+                col(PlanRecord.upstream_plan_id).is_(None)
+                if upstream is None
+                else PlanRecord.upstream_plan_id == upstream
+            )
+        return self.session.exec(query).one()

@@ -1,0 +1,185 @@
+"""Plan events drive the cycle: steps move forward, later steps go stale, old news is dropped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from sop_cycle.plans.models import PlanRecord
+
+from ..builders import deliver, full_chain, plan_event
+from ..fakes import FakePeers
+
+MONTH = "2026-12"
+BASE = f"/api/v1/cycles/{MONTH}"
+COORD = "sop_coordinator"
+
+
+def _status(client: Any, token: Any) -> dict[str, str]:
+    body = client.get(BASE, headers=token("viewer")).json()
+    return {s["name"]: s["workflow_status"] for s in body["steps"]}
+
+
+def _complete(client: Any, token: Any, *steps: str) -> None:
+    for step in steps:
+        role = "executive" if step == "executive_sop" else COORD
+        response = client.post(f"{BASE}/steps/{step}/complete", headers=token(role))
+        assert response.status_code == 200, (step, response.text)
+
+
+@pytest.fixture
+def cycle(client: Any, token: Any, peers: FakePeers) -> None:
+    peers.all_ready("2026-11")
+    assert (
+        client.post("/api/v1/cycles", json={"month": MONTH}, headers=token(COORD)).status_code
+        == 201
+    )
+
+
+class TestForward:
+    def test_each_plan_makes_its_step_ready(
+        self, client: Any, token: Any, session: Session, cycle: None
+    ) -> None:
+        deliver(session, plan_event("demand", "D1"))
+        assert _status(client, token)["demand_review"] == "ready"
+        deliver(session, plan_event("supply", "S1", upstream="D1"))
+        deliver(session, plan_event("production", "P1", upstream="S1"))
+        status = _status(client, token)
+        assert (status["supply_review"], status["production_review"]) == ("ready", "ready")
+        assert status["pre_sop"] == "not_started"
+        deliver(
+            session, plan_event("supply", "S1c", version=2, status="constrained", upstream="D1")
+        )
+        assert _status(client, token)["pre_sop"] == "ready"
+
+        trail = client.get(f"{BASE}/audit?step=demand_review", headers=token("viewer")).json()
+        (entry,) = trail["items"]
+        assert entry["action"] == "advance"
+        assert entry["actor"] == "/sop/demand"
+        assert entry["reason"] == "sop.demand.plan.changed.v1: demand plan D1 v1 (submitted)"
+        assert entry["event_id"]
+
+        current = client.get(BASE, headers=token("viewer")).json()["current_plans"]
+        assert current["supply"]["plan_id"] == "S1c"
+        assert current["production"]["plan_id"] == "P1"
+
+    def test_plans_recorded_before_the_cycle_opens_make_steps_ready(
+        self, client: Any, token: Any, session: Session
+    ) -> None:
+        deliver(session, plan_event("demand", "D1", cycle="2027-01"))
+        client.post("/api/v1/cycles", json={"month": "2027-01"}, headers=token(COORD))
+        steps = client.get("/api/v1/cycles/2027-01", headers=token("viewer")).json()["steps"]
+        assert {s["name"]: s["workflow_status"] for s in steps}["demand_review"] == "ready"
+
+    def test_other_scenarios_are_recorded_but_move_no_step(
+        self, client: Any, token: Any, session: Session, cycle: None
+    ) -> None:
+        deliver(session, plan_event("demand", "D-up", scenario="upside"))
+        assert _status(client, token)["demand_review"] == "not_started"
+        plans = client.get(f"{BASE}/plans?scenario=upside", headers=token("viewer")).json()
+        assert [p["plan_id"] for p in plans["items"]] == ["D-up"]
+
+
+class TestStaleness:
+    def test_late_demand_change_after_supply_review_makes_steps_4_to_7_stale(
+        self, client: Any, token: Any, session: Session, cycle: None
+    ) -> None:
+        full_chain(session, tag="1")
+        _complete(client, token, "data_gathering", "product_review", "demand_review")
+        _complete(client, token, "supply_review")
+        # step 5 onwards are merely ready; a demand plan v2 arrives late
+        deliver(session, plan_event("demand", "D2", version=2, totals={"quantity": 1200.0}))
+        status = _status(client, token)
+        assert status == {
+            "data_gathering": "completed",
+            "product_review": "completed",
+            "demand_review": "completed",
+            "supply_review": "stale",
+            "production_review": "stale",
+            "pre_sop": "stale",
+            "executive_sop": "stale",
+        }
+        trail = client.get(f"{BASE}/audit", headers=token("viewer")).json()["items"]
+        stale = [t for t in trail if t["action"] == "stale"]
+        assert [t["step"] for t in stale] == [
+            "supply_review",
+            "production_review",
+            "pre_sop",
+            "executive_sop",
+        ]
+        assert {t["actor"] for t in stale} == {"/sop/demand"}
+        assert {t["reason"] for t in stale} == {
+            "sop.demand.plan.changed.v1: demand plan D2 v2 (submitted)"
+        }
+        assert stale[0]["from_status"] == "completed"
+
+        # the new chain makes the stale steps ready again, one by one
+        deliver(session, plan_event("supply", "S2", upstream="D2"))
+        status = _status(client, token)
+        assert status["supply_review"] == "ready"
+        assert status["production_review"] == "stale"
+
+    def test_completed_steps_stale_after_a_late_change_in_a_fully_completed_cycle(
+        self, client: Any, token: Any, session: Session, cycle: None
+    ) -> None:
+        full_chain(session, tag="1")
+        _complete(
+            client,
+            token,
+            "data_gathering",
+            "product_review",
+            "demand_review",
+            "supply_review",
+            "production_review",
+            "pre_sop",
+        )
+        deliver(session, plan_event("production", "P1b", version=2, upstream="S1"))
+        status = _status(client, token)
+        assert status["production_review"] == "completed"  # its own plan kind: not stale
+        assert (status["pre_sop"], status["executive_sop"]) == ("stale", "stale")
+        # supply answers the new production plan: the pre-S&OP inputs are ready again
+        deliver(
+            session, plan_event("supply", "S1d", version=3, status="constrained", upstream="D1")
+        )
+        status = _status(client, token)
+        assert (status["pre_sop"], status["executive_sop"]) == ("ready", "stale")
+
+    def test_supply_of_an_old_chain_changes_nothing(
+        self, client: Any, token: Any, session: Session, cycle: None
+    ) -> None:
+        full_chain(session, tag="1")
+        _complete(client, token, "data_gathering", "product_review", "demand_review")
+        _complete(client, token, "supply_review", "production_review")
+        deliver(session, plan_event("supply", "S-old", version=5, upstream="D0"))
+        assert _status(client, token)["production_review"] == "completed"
+
+
+class TestStaleVersionGuard:
+    def test_older_version_is_ignored(
+        self, client: Any, token: Any, session: Session, cycle: None
+    ) -> None:
+        deliver(session, plan_event("demand", "D3", version=3))
+        deliver(session, plan_event("demand", "D2", version=2))
+        rows = session.exec(select(PlanRecord).where(PlanRecord.kind == "demand")).all()
+        assert [(r.plan_id, r.version) for r in rows] == [("D3", 3)]
+        current = client.get(BASE, headers=token("viewer")).json()["current_plans"]
+        assert current["demand"]["plan_id"] == "D3"
+
+    def test_same_news_twice_is_recorded_once(
+        self, client: Any, token: Any, session: Session, cycle: None
+    ) -> None:
+        deliver(session, plan_event("demand", "D1"))
+        deliver(session, plan_event("demand", "D1"))  # another event id, same content
+        assert len(session.exec(select(PlanRecord)).all()) == 1
+        trail = client.get(f"{BASE}/audit", headers=token("viewer")).json()
+        assert trail["total"] == 1
+
+    def test_status_change_of_a_version_updates_the_record(
+        self, client: Any, token: Any, session: Session, cycle: None
+    ) -> None:
+        deliver(session, plan_event("supply", "S1", upstream="D1"))
+        deliver(session, plan_event("supply", "S1", upstream="D1", status="constrained"))
+        (row,) = session.exec(select(PlanRecord)).all()
+        assert row.status == "constrained"

@@ -1,0 +1,218 @@
+"""Plan arithmetic on DataFrames: site split, overrides, scenario changes, LE (no loop per cell).
+
+* Site split: a product's quantity goes to its sites in proportion to its sales of the last
+  12 months of history. A product without such sales borrows the mix of its analog (NPI)
+  or of its predecessor (a successor), else it goes to the default site.
+* Overrides: the new total of a product (one site or all) or of a family in a month is
+  split over the rows below it in proportion to their baseline (the reconcile split,
+  ``forecasting.reconcile.split_total``; equal shares when the baseline is all zero). The
+  baseline is the plan's starting point, the statistical forecast after the product review
+  (``adjusted``), not the bare statistical forecast: an NPI has no statistical forecast of
+  its own and would otherwise lose its volume to every family override.
+* Scenarios: ``demand_change_pct`` per family scales quantity and revenue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sop_demand.forecasting.reconcile import split_total
+
+LINE_COLUMNS = [
+    "product",
+    "site",
+    "month",
+    "family",
+    "category",
+    "baseline",
+    "adjusted",
+    "quantity",
+    "price",
+    "revenue",
+]
+
+
+def site_shares(history: pd.DataFrame, products: pd.DataFrame, default_site: str) -> pd.DataFrame:
+    """product, site, share (summing to 1 per product) for every product in ``products``.
+
+    ``history`` has product, site, quantity (the last 12 months); ``products`` has code,
+    lifecycle, analog_code and predecessor (the product it succeeds, if any).
+    """
+    sold = history.groupby(["product", "site"], as_index=False)["quantity"].sum()
+    sold = sold[sold["quantity"] > 0]
+    sold["share"] = sold["quantity"] / sold.groupby("product")["quantity"].transform("sum")
+    own = sold[["product", "site", "share"]]
+    has_own = set(own["product"])
+
+    codes = products["code"]
+    source = pd.Series(np.nan, index=products.index, dtype=object)
+    analog = products["analog_code"].where(products["lifecycle"] == "npi")
+    source = source.where(~(analog.isin(has_own) & ~codes.isin(has_own)), analog)
+    pred = products["predecessor"]
+    fill_pred = source.isna() & pred.isin(has_own) & ~codes.isin(has_own)
+    source = source.where(~fill_pred, pred)
+    borrowed = (
+        pd.DataFrame({"product": codes, "source": source})
+        .dropna(subset=["source"])
+        .merge(own.rename(columns={"product": "source"}), on="source")[["product", "site", "share"]]
+    )
+    covered = has_own | set(borrowed["product"])
+    rest = codes[~codes.isin(covered)]
+    default = pd.DataFrame({"product": rest.to_numpy(), "site": default_site, "share": 1.0})
+    own = own[own["product"].isin(set(codes))]
+    return pd.concat([own, borrowed, default], ignore_index=True)
+
+
+def plan_lines(reviewed: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
+    """Product × month review output split to product × site × month plan lines.
+
+    Products with nothing in the horizon (no baseline, nothing after review) are left out.
+    """
+    active = reviewed.groupby("product")[["baseline", "adjusted"]].transform("sum").sum(axis=1) > 0
+    reviewed = reviewed[active.to_numpy()]
+    lines = reviewed.merge(shares, on="product", how="inner")
+    share = lines["share"].to_numpy(dtype=float)
+    lines["baseline"] = lines["baseline"].to_numpy(dtype=float) * share
+    lines["adjusted"] = lines["adjusted"].to_numpy(dtype=float) * share
+    lines["quantity"] = lines["adjusted"]
+    lines["revenue"] = lines["quantity"] * lines["price"].to_numpy(dtype=float)
+    return lines[LINE_COLUMNS].sort_values(["product", "site", "month"], ignore_index=True)
+
+
+@dataclass(frozen=True)
+class OverrideEffect:
+    rows: np.ndarray  # positions in the lines frame
+    quantities: np.ndarray  # their new quantities
+    old: float
+    new: float
+
+
+class LineIndex:
+    """Row positions of a plan's lines per (product, month) and (family, month), built once,
+    so that each override touches only its own rows however large the plan."""
+
+    def __init__(self, lines: pd.DataFrame) -> None:
+        self.lines = lines
+        self.sites = lines["site"].to_numpy()
+        self._groups: dict[str, dict[tuple[str, str], np.ndarray]] = {}
+
+    def rows(self, level: str, node: str, month: str, site: str | None = None) -> np.ndarray:
+        if level not in self._groups:
+            self._groups[level] = self.lines.groupby([level, "month"], sort=False).indices
+        rows = self._groups[level].get((node, month), np.zeros(0, dtype=np.int64))
+        if site is not None:
+            rows = rows[self.sites[rows] == site]
+        return np.sort(rows)
+
+
+def override_effect(
+    index: LineIndex,
+    quantity: np.ndarray,
+    weights: np.ndarray,
+    *,
+    level: str,
+    node: str,
+    month: str,
+    site: str | None,
+    new_quantity: float | None,
+    change_pct: float | None,
+) -> OverrideEffect | None:
+    """The rows an override touches and their new values; None when no row matches.
+
+    ``quantity`` holds the current values (earlier items of the same request included),
+    ``weights`` the baseline the new total is split by.
+    """
+    rows = index.rows(level, node, month, site)
+    if rows.size == 0:
+        return None
+    old = float(quantity[rows].sum())
+    new = (
+        float(new_quantity)
+        if new_quantity is not None
+        else old * (1.0 + float(change_pct or 0) / 100.0)
+    )
+    return OverrideEffect(rows=rows, quantities=split_total(new, weights[rows]), old=old, new=new)
+
+
+def scenario_lines(lines: pd.DataFrame, demand_change_pct: dict[str, float]) -> pd.DataFrame:
+    """Quantity and revenue of each family changed by its percentage (others unchanged)."""
+    out = lines.copy()
+    pct = out["family"].map({str(k): float(v) for k, v in demand_change_pct.items()})
+    factor = 1.0 + pct.fillna(0.0).to_numpy(dtype=float) / 100.0
+    out["quantity"] = out["quantity"].to_numpy(dtype=float) * factor
+    out["revenue"] = out["quantity"] * out["price"].to_numpy(dtype=float)
+    return out
+
+
+def latest_estimate(
+    actuals: pd.DataFrame,
+    plan: pd.DataFrame,
+    budget: pd.DataFrame,
+    *,
+    months: list[str],
+    first_plan_month: str,
+) -> pd.DataFrame:
+    """family, month, source, quantity, revenue, budget_*, variance_* for the year's months.
+
+    Months before ``first_plan_month`` come from actuals, the others from the plan.
+    ``actuals``/``plan``: family, month, quantity, revenue; ``budget``: family, month,
+    budget_quantity, budget_revenue.
+    """
+    actual_part = actuals[actuals["month"] < first_plan_month].assign(source="actual")
+    plan_part = plan[plan["month"] >= first_plan_month].assign(source="plan")
+    le = pd.concat([actual_part, plan_part], ignore_index=True)
+    families = sorted(set(le["family"]) | set(budget["family"]))
+    grid = pd.DataFrame(
+        {
+            "family": np.repeat(np.asarray(families, dtype=object), len(months)),
+            "month": np.tile(np.asarray(months, dtype=object), len(families)),
+        }
+    )
+    grid["source"] = np.where(grid["month"] < first_plan_month, "actual", "plan")
+    le = le.groupby(["family", "month"], as_index=False)[["quantity", "revenue"]].sum()
+    out = grid.merge(le, on=["family", "month"], how="left").merge(
+        budget, on=["family", "month"], how="left"
+    )
+    for column in ("quantity", "revenue", "budget_quantity", "budget_revenue"):
+        out[column] = out[column].fillna(0.0).astype(float)
+    out["variance_quantity"] = out["quantity"] - out["budget_quantity"]
+    out["variance_revenue"] = out["revenue"] - out["budget_revenue"]
+    return out
+
+
+def latest_estimate_totals(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per family (and TOTAL): actual, plan, LE, budget, variance and variance %."""
+    frame = rows.assign(
+        actual_quantity=np.where(rows["source"] == "actual", rows["quantity"], 0.0),
+        actual_revenue=np.where(rows["source"] == "actual", rows["revenue"], 0.0),
+        plan_quantity=np.where(rows["source"] == "plan", rows["quantity"], 0.0),
+        plan_revenue=np.where(rows["source"] == "plan", rows["revenue"], 0.0),
+    )
+    sums = [
+        "actual_quantity",
+        "actual_revenue",
+        "plan_quantity",
+        "plan_revenue",
+        "quantity",
+        "revenue",
+        "budget_quantity",
+        "budget_revenue",
+    ]
+    per_family = frame.groupby("family", as_index=False)[sums].sum()
+    total = per_family[sums].sum().to_frame().T.assign(family="TOTAL")
+    out = pd.concat([per_family, total], ignore_index=True).rename(
+        columns={"quantity": "le_quantity", "revenue": "le_revenue"}
+    )
+    out["variance_quantity"] = out["le_quantity"] - out["budget_quantity"]
+    out["variance_revenue"] = out["le_revenue"] - out["budget_revenue"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["variance_quantity_pct"] = (
+            100.0 * out["variance_quantity"] / out["budget_quantity"]
+        ).where(out["budget_quantity"] != 0)
+        out["variance_revenue_pct"] = (
+            100.0 * out["variance_revenue"] / out["budget_revenue"]
+        ).where(out["budget_revenue"] != 0)
+    return out

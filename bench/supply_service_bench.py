@@ -244,6 +244,28 @@ def seed(engine, instance, n_items: int, months: list[str]) -> pd.DataFrame:  # 
     )
 
 
+def server_usage(admin: str, database: str) -> tuple[float, int]:
+    """CPU seconds used so far by the PostgreSQL backends of ``database`` (from /proc, the
+    server being local) and the current WAL position: contention-independent measures."""
+    with psycopg.connect(admin, autocommit=True) as conn:
+        pids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
+            )
+        ]
+        (lsn,) = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return cpu, int(lsn)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=100_000)
@@ -254,7 +276,8 @@ def main() -> None:
 
     name = f"sop_supply_bench_{uuid.uuid4().hex[:8]}"
     admin = make_url(args.admin_url)
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+    admin_dsn = admin.render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = admin.set(database=name).render_as_string(hide_password=False)
     try:
@@ -272,14 +295,18 @@ def main() -> None:
         for k in range(args.repeat):
             gc.collect()
             params = PlanJobParams(cycle="2026-12", scenario="base", demand_plan_id=f"bench-{k}")
+            server_before = server_usage(admin_dsn, name)
             started = time.perf_counter()
             result = service.run_plan(engine, params=params, demand=demand)
             total = time.perf_counter() - started
+            server_after = server_usage(admin_dsn, name)
             runs.append((total, result))
             print(
                 f"  run {k + 1}: end to end {total:.2f} s = load {result['load_seconds']:.2f} s"
                 f" + compute {result['compute_seconds']:.2f} s (CPU {result['compute_cpu_seconds']:.2f} s)"
-                f" + write {result['write_seconds']:.2f} s;"
+                f" + write {result['write_seconds']:.2f} s"
+                f" (PostgreSQL CPU {server_after[0] - server_before[0]:.1f} s,"
+                f" WAL {(server_after[1] - server_before[1]) / 2**20:.0f} MiB);"
                 f" {result['lines']} lines, {result['exceptions']} exceptions, plan v{result['version']}"
             )
         with Session(engine) as s:

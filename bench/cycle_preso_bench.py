@@ -13,7 +13,8 @@ Against a running stack (``make run``, URLs as arguments)::
         --supply-url http://127.0.0.1:8102 --capacity-url http://127.0.0.1:8103 \\
         --cycle-url http://127.0.0.1:8104 --runs 5
 
-Or let it start its own stack on free ports, load the demo company and run the forecast::
+Or let it start its own stack on free ports, load the demo company and run the forecast
+(``--products 10000`` scales the company to 10,000 products × 3 sites)::
 
     .venv/bin/python bench/cycle_preso_bench.py --start-stack --runs 5
 
@@ -64,15 +65,20 @@ class Stack:
         self.http = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=120)
 
     def get(self, service: str, path: str, **params: Any) -> Any:
-        response = self.http.get(self.urls[service] + path, params=params)
-        response.raise_for_status()
-        return response.json()
+        """GET, waiting out a busy service (503: e.g. SQLite locked by a running job)."""
+        deadline = time.monotonic() + 300
+        while True:
+            response = self.http.get(self.urls[service] + path, params=params)
+            if response.status_code != 503 or time.monotonic() > deadline:
+                response.raise_for_status()
+                return response.json()
+            time.sleep(0.5)
 
     def post(self, service: str, path: str, body: Any = None, **headers: str) -> httpx.Response:
         return self.http.post(self.urls[service] + path, json=body, headers=headers)
 
 
-def ensure_forecast(stack: Stack, month: str, timeout: float = 900) -> str:
+def ensure_forecast(stack: Stack, month: str, timeout: float = 3600) -> str:
     """A succeeded forecast run of the cycle (started if there is none)."""
     runs = stack.get("demand", "/api/v1/forecast-runs", cycle=month)["items"]
     done = [r for r in runs if r["status"] == "succeeded"]
@@ -85,6 +91,7 @@ def ensure_forecast(stack: Stack, month: str, timeout: float = 900) -> str:
     while time.monotonic() < deadline:
         run = stack.get("demand", f"/api/v1/forecast-runs/{run_id}")
         if run["status"] in ("succeeded", "failed"):
+            print(f"forecast run {run['status']} ({run.get('series')} series)", flush=True)
             if run["status"] == "failed":
                 raise RuntimeError(f"forecast run failed: {run.get('error')}")
             return str(run_id)
@@ -144,25 +151,40 @@ def run_stack(urls: dict[str, str], token: str, month: str, runs: int, timeout: 
 
 
 def start_stack_and_run(args: argparse.Namespace) -> None:
+    import os
+
     from sop_cycle import demo
     from sop_shared.broker import free_port
     from sop_shared.devstack import SERVICES, DevStack
+    from sop_shared.testing import create_database, drop_database
 
     tmp = Path(tempfile.mkdtemp(prefix="cycle-bench-"))
+    databases: dict[str, str] = {}
+    if args.postgres:  # one throw-away database per service, dropped at the end
+        os.environ["SOP_TEST_DATABASE_URL"] = args.postgres
+        databases = {n: create_database(f"{n}_cyclebench", tmp) for n in SERVICES}
     stack = DevStack(
         data_dir=tmp,
         ports={n: free_port() for n in SERVICES},
         broker_port=free_port(),
+        database_urls=databases,
         env={"SOP_ENV": "test", "SOP_LOG_LEVEL": "WARNING"},
         quiet=True,
     )
-    with stack:
-        urls = {n: stack.url(n) for n in SERVICES}
-        token = create_token(AuthSettings(), subject="bench", roles=["admin"])
-        started = time.perf_counter()
-        print(demo.load(urls, token, month=args.month), flush=True)
-        print(f"demo loaded in {time.perf_counter() - started:.1f}s (logs in {tmp})", flush=True)
-        run_stack(urls, token, args.month, args.runs, args.timeout)
+    try:
+        with stack:
+            urls = {n: stack.url(n) for n in SERVICES}
+            token = create_token(AuthSettings(), subject="bench", roles=["admin"])
+            started = time.perf_counter()
+            summary = demo.load(
+                urls, token, month=args.month, products=args.products, wait_seconds=900
+            )
+            print(summary, flush=True)
+            print(f"loaded in {time.perf_counter() - started:.1f}s (logs in {tmp})", flush=True)
+            run_stack(urls, token, args.month, args.runs, args.timeout)
+    finally:
+        for url in databases.values():
+            drop_database(url)
 
 
 # --- the cycle's own share, in process -------------------------------------------------------
@@ -334,6 +356,14 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
     parser.add_argument(
         "--start-stack", action="store_true", help="start a stack with the demo company"
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="ADMIN_URL",
+        help="with --start-stack: PostgreSQL databases (e.g. postgresql://postgres@127.0.0.1:5432/postgres)",
+    )
+    parser.add_argument(
+        "--products", type=int, help="with --start-stack: scale the company to N products × 3 sites"
     )
     parser.add_argument("--families", type=int, default=50, help="in-process: families")
     parser.add_argument("--months", type=int, default=24, help="in-process: horizon months")

@@ -84,7 +84,7 @@ class DevStack:
             proc.kill()
             proc.wait(5)
 
-    def wait_ready(self, names: list[str] | None = None, timeout: float = 90.0) -> None:
+    def wait_ready(self, names: list[str] | None = None, timeout: float = 240.0) -> None:
         deadline = time.monotonic() + timeout
         for name in names or list(self.ports):
             while True:

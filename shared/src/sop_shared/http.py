@@ -16,7 +16,7 @@ import httpx
 
 from sop_shared.auth import create_token
 from sop_shared.logging import current_request_id
-from sop_shared.problems import DomainError, NotFound, UpstreamUnavailable
+from sop_shared.problems import DomainError, NotFound, UpstreamUnavailable, ValidationFailed
 from sop_shared.settings import AuthSettings
 from sop_shared.tracing import current_traceparent
 
@@ -58,6 +58,8 @@ class ServiceClient:
         for attempt in range(self.attempts):
             try:
                 response = self._client.request(method, path, headers=self._headers(), **kwargs)
+            except httpx.InvalidURL as exc:
+                raise ValidationFailed(f"Not a usable identifier in {path!r}: {exc}") from exc
             except httpx.TransportError as exc:
                 last = exc
             else:
@@ -78,13 +80,20 @@ class ServiceClient:
     def iter_jsonl(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Stream JSON lines (``?format=jsonl``) without holding the whole plan in memory."""
         params = {**params, "format": "jsonl"}
-        with self._client.stream("GET", path, params=params, headers=self._headers()) as response:
-            if response.status_code >= 400:
-                response.read()
-                _raise_for_problem(response)
-            for line in response.iter_lines():
-                if line.strip():
-                    yield json.loads(line)
+        try:
+            with self._client.stream(
+                "GET", path, params=params, headers=self._headers()
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    _raise_for_problem(response)
+                for line in response.iter_lines():
+                    if line.strip():
+                        yield json.loads(line)
+        except httpx.InvalidURL as exc:
+            raise ValidationFailed(f"Not a usable identifier in {path!r}: {exc}") from exc
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(f"{self.base_url}{path} is unavailable: {exc}") from exc
 
     def close(self) -> None:
         self._client.close()

@@ -10,7 +10,9 @@ from pydantic import Field
 Month = Annotated[
     str,
     Field(
-        pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-12"], description="Month bucket YYYY-MM"
+        pattern=r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$",
+        examples=["2026-12"],
+        description="Month bucket YYYY-MM",
     ),
 ]
 #: A scenario code; ``base`` is the cycle's main plan.

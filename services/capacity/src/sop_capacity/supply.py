@@ -15,7 +15,7 @@ from sop_shared.problems import FieldError, Unprocessable
 from sop_shared.settings import ServiceSettings
 
 REQUIREMENT_COLUMNS = ["product", "site", "month", "quantity", "safety_stock", "opening_stock"]
-MONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH_RE = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"
 MAX_REPORTED = 20
 
 

@@ -109,9 +109,36 @@ def _working_days(month: str) -> int:
     return int(np.busday_count(first, np.datetime64(last) + np.timedelta64(1, "D")))
 
 
-def build(month: str, seed: int = SEED) -> DemoCompany:
-    """The demo company for the cycle of ``month``: history ends the month before it."""
+def scaled_catalogue(products: int, rng: np.random.Generator) -> list[tuple[Any, ...]]:
+    """``products`` items cloned from the catalogue (codes ``BEV-001-0001``...), volumes
+    shared out so the company's total stays the demo's (the lines need not grow)."""
+    out = []
+    for k in range(products):
+        code, name, family, category, price, cost, base = CATALOGUE[k % len(CATALOGUE)]
+        clone = k // len(CATALOGUE)
+        jitter = float(rng.uniform(0.9, 1.1))
+        out.append(
+            (
+                code if clone == 0 else f"{code}-{clone:04d}",
+                name if clone == 0 else f"{name} #{clone}",
+                family,
+                category,
+                round(price * jitter, 2),
+                round(cost * jitter, 2),
+                base * len(CATALOGUE) / products * float(rng.lognormal(0.0, 0.4)),
+            )
+        )
+    return out
+
+
+def build(month: str, seed: int = SEED, products: int | None = None) -> DemoCompany:
+    """The demo company for the cycle of ``month``: history ends the month before it.
+
+    ``products`` scales it for benchmarks: that many products (20 by default, the NPI
+    included), each sold at all three sites (made at its plant, bought in elsewhere).
+    """
     rng = np.random.default_rng(seed)
+    catalogue = CATALOGUE if products is None else scaled_catalogue(products - 1, rng)
     history = months_between(shift_month(month, -HISTORY_MONTHS), HISTORY_MONTHS)
     horizon = months_between(month, HORIZON_MONTHS)
     company = DemoCompany(month=month, history_months=history, horizon_months=horizon)
@@ -123,7 +150,7 @@ def build(month: str, seed: int = SEED) -> DemoCompany:
         {"code": "PLANT-S", "name": "South plant (snacks)", "kind": "plant", "country": "FR"},
         {"code": "DC-E", "name": "East distribution centre", "kind": "dc", "country": "PL"},
     ]
-    for code, name, family, category, price, cost, _ in CATALOGUE:
+    for code, name, family, category, price, cost, _ in catalogue:
         product: dict[str, Any] = {
             "code": code,
             "name": name,
@@ -160,11 +187,21 @@ def build(month: str, seed: int = SEED) -> DemoCompany:
 
     # --- sales history: level × trend × season × promotions × noise, one array op -------
     series: list[tuple[str, str, str, float, float]] = [
-        (c, HOME_SITE[f], f, p, float(b)) for c, _, f, _, p, _, b in CATALOGUE
+        (c, HOME_SITE[f], f, p, float(b)) for c, _, f, _, p, _, b in catalogue
     ]
-    series += [
-        (c, "DC-E", "BEV", p, b * 0.25) for c, _, f, _, p, _, b in CATALOGUE if c in TRADED_AT_DC
-    ]
+    if products is None:
+        series += [
+            (c, "DC-E", "BEV", p, b * 0.25)
+            for c, _, f, _, p, _, b in catalogue
+            if c in TRADED_AT_DC
+        ]
+    else:  # every product at every site: its plant and two more (bought in)
+        series += [
+            (c, site, f, p, b * 0.3)
+            for c, _, f, _, p, _, b in catalogue
+            for site in ("PLANT-N", "PLANT-S", "DC-E")
+            if site != HOME_SITE[f]
+        ]
     month_of_year = np.array([int(m[5:]) for m in history])
     t = np.arange(HISTORY_MONTHS)
     peak = np.array([SEASON[s[2]][0] for s in series])[:, None]
@@ -338,9 +375,10 @@ def build(month: str, seed: int = SEED) -> DemoCompany:
         },
     ]  # the flour minimum is above the plan: a contract issue for the review
     avg = {(s[0], s[1]): float(quantity[i, -12:].mean()) for i, s in enumerate(series)}
-    unit_costs = {c: cst for c, _, _, _, _, cst, _ in CATALOGUE}
+    unit_costs = {c: cst for c, _, _, _, _, cst, _ in catalogue}
+    family_of = {c: f for c, _, f, *_ in catalogue}
     for (code, site), mean in avg.items():
-        make = site != "DC-E"
+        make = site == HOME_SITE[family_of[code]] and site != "DC-E"
         company.item_sites.append(
             {
                 "product": code,
@@ -372,7 +410,7 @@ def build(month: str, seed: int = SEED) -> DemoCompany:
         if not make:
             company.open_supply.append(
                 {
-                    "order_ref": f"PO-{code}-{month}",
+                    "order_ref": f"PO-{code}-{site}-{month}",
                     "kind": "purchase",
                     "product": code,
                     "site": site,
@@ -619,9 +657,28 @@ class _Loader:
             )
         return response
 
-    def bulk(self, service: str, path: str, rows: list[dict[str, Any]], name: str) -> None:
-        if rows and self.post(service, path, rows, name=name) is not None:
-            self.say(f"{service}: {len(rows)} {name}")
+    def bulk(
+        self,
+        service: str,
+        path: str,
+        rows: list[dict[str, Any]],
+        name: str,
+        *,
+        chunk: int | None = None,
+        chunk_params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """One batch, or batches of ``chunk`` rows sent with ``chunk_params`` (e.g. merge)."""
+        if not rows:
+            return
+        if chunk is None or len(rows) <= chunk:
+            if self.post(service, path, rows, name=name) is not None:
+                self.say(f"{service}: {len(rows)} {name}")
+            return
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            if self.post(service, path, part, name=name, params=chunk_params) is None:
+                return
+        self.say(f"{service}: {len(rows)} {name} in {-(-len(rows) // chunk)} batches")
 
     def wait_for_products(self, service: str, codes: set[str], timeout: float) -> None:
         """Supply and capacity learn products from demand's events: wait for their copy."""
@@ -660,18 +717,27 @@ def load(
     seed: int = SEED,
     transport: httpx.BaseTransport | None = None,
     wait_seconds: float = 90.0,
+    products: int | None = None,
 ) -> str:
     """Create the demo company through the four services' REST APIs and open the current
-    cycle; returns a one-line summary. Safe to run twice (idempotency keys, 409 = exists)."""
+    cycle; returns a one-line summary. Safe to run twice (idempotency keys, 409 = exists).
+    ``products`` scales the company up for benchmarks (see ``build``)."""
     month = month or date.today().strftime("%Y-%m")
-    company = build(month, seed)
+    company = build(month, seed, products)
     loader = _Loader(urls, token, transport, say=lambda line: log.info("demo: %s", line))
     try:
         loader.bulk("demand", "/products/bulk", company.products, "products")
         codes = {p["code"] for p in company.products}
         for service in ("supply", "capacity"):
             loader.wait_for_products(service, codes, wait_seconds)
-        loader.bulk("demand", "/sales-history", company.history, "sales-history rows")
+        loader.bulk(
+            "demand",
+            "/sales-history",
+            company.history,
+            "sales-history rows",
+            chunk=200_000,
+            chunk_params={"mode": "merge"},  # batches of one feed: each keeps the others' rows
+        )
         loader.bulk("demand", "/demand-budgets", company.budgets, "budget cells")
         for promotion in company.promotions:
             loader.post("demand", "/promotions", promotion, name="promotion", exists_ok=True)

@@ -183,3 +183,26 @@ class TestStaleVersionGuard:
         deliver(session, plan_event("supply", "S1", upstream="D1", status="constrained"))
         (row,) = session.exec(select(PlanRecord)).all()
         assert row.status == "constrained"
+
+
+class TestReopen:
+    def test_reopening_a_step_makes_the_completed_steps_after_it_stale(
+        self, client: Any, token: Any, session: Session, cycle: None
+    ) -> None:
+        full_chain(session, tag="1")
+        _complete(client, token, "data_gathering", "product_review", "demand_review")
+        _complete(client, token, "supply_review")
+        response = client.post(
+            f"{BASE}/steps/product_review/reopen",
+            json={"reason": "NPI launch date moved"},
+            headers=token(COORD, subject="carla"),
+        )
+        assert response.status_code == 200
+        status = _status(client, token)
+        assert status["product_review"] == "in_progress"
+        assert status["demand_review"] == status["supply_review"] == "stale"
+        assert status["executive_sop"] == "stale"
+        assert status["data_gathering"] == "completed"
+        trail = client.get(f"{BASE}/audit?step=supply_review", headers=token("viewer")).json()
+        assert trail["items"][-1]["reason"] == "product_review reopened: NPI launch date moved"
+        assert trail["items"][-1]["actor"] == "carla"

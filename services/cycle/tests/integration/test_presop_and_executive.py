@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from sqlmodel import Session, col, select
@@ -236,6 +237,21 @@ class TestApproval:
         assert client.get(BASE, headers=token("viewer")).json()["status"] == "open"
         assert _events(session, "sop.cycle.plan.approved.v1") == []
 
+    def test_a_scenario_without_its_plans_cannot_be_approved(
+        self, client: Any, token: Any, session: Session, reviewed: None
+    ) -> None:
+        client.post(
+            f"{BASE}/scenarios", json={"code": "lean", "name": "Lean"}, headers=token(COORD)
+        )
+        # the base demand plan stands in for the scenario's, but no supply plan was computed
+        response = client.post(
+            f"{BASE}/approve", json={"scenario": "lean"}, headers=token("executive")
+        )
+        assert response.status_code == 409
+        assert response.json()["code"] == "plan-incomplete"
+        assert response.json()["missing"] == ["supply", "production"]
+        assert _events(session, "sop.cycle.plan.approved.v1") == []
+
     def test_approval_waits_for_the_earlier_steps(
         self, client: Any, token: Any, cycle: None
     ) -> None:
@@ -303,6 +319,12 @@ class TestReviewPack:
         html = response.text
         assert html.startswith("<!DOCTYPE html>")
         assert html.count("<svg") == 3
+        for svg in re.findall(r"<svg.*?</svg>", html, flags=re.S):
+            drawing = ElementTree.fromstring(svg)  # well-formed SVG, drawn from the data
+            assert drawing.tag == "{http://www.w3.org/2000/svg}svg"
+            assert drawing.findall(".//{http://www.w3.org/2000/svg}rect") or drawing.findall(
+                ".//{http://www.w3.org/2000/svg}polyline"
+            )
         for title in (
             "Demand vs constrained supply vs capacity",
             "Projected inventory vs target",

@@ -222,3 +222,22 @@ def test_a_refusal_is_an_error_naming_the_service(company: demo.DemoCompany) -> 
     urls = {s: f"http://{s}.test" for s in ("demand", "supply", "capacity", "cycle")}
     with pytest.raises(demo.DemoLoadError, match=r"demand refused products \(422\)"):
         demo.load(urls, "t", month=MONTH, transport=httpx.MockTransport(refuse), wait_seconds=1)
+
+
+def test_scaled_company_for_benchmarks() -> None:
+    big = demo.build(MONTH, products=200)
+    assert len(big.products) == 200
+    assert len({p["code"] for p in big.products}) == 200
+    # every product but the NPI sold at the three sites, made at its plant at most
+    series = {(r["product"], r["site"]) for r in big.history}
+    assert len(series) == 199 * 3
+    keys = [(i["product"], i["site"]) for i in big.item_sites]
+    assert len(keys) == len(set(keys))
+    refs = [o["order_ref"] for o in big.open_supply]
+    assert len(refs) == len(set(refs))
+    made = {(i["product"], i["site"]) for i in big.item_sites if i["make_or_buy"] == "make"}
+    assert {site for _, site in made} == {"PLANT-N", "PLANT-S"}
+    # the volume is shared out: the company sells about what the 20-product demo sells
+    small = sum(r["quantity"] for r in demo.build(MONTH).history)
+    home = sum(r["quantity"] for r in big.history)
+    assert 0.7 * small < home / 1.6 < 1.4 * small  # 1 + 2 × 0.3 of the home volume

@@ -141,3 +141,48 @@ class TestDataQuality:
         )
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "query.month"
+
+
+@pytest.mark.usefixtures("catalogue")
+class TestPromotions:
+    BODY = {
+        "name": "Spring",
+        "level": "family",
+        "node": "F1",
+        "month_from": "2027-03",
+        "month_to": "2027-04",
+        "uplift_pct": 10,
+    }
+
+    def test_created_once_per_idempotency_key(self, client: Any, token: Any) -> None:
+        headers = {**token("demand_planner"), "Idempotency-Key": "promo-1"}
+        first = client.post("/api/v1/promotions", json=self.BODY, headers=headers)
+        again = client.post("/api/v1/promotions", json=self.BODY, headers=headers)
+        assert (first.status_code, again.status_code) == (201, 201)
+        assert again.json() == first.json()
+        listed = client.get(
+            "/api/v1/promotions", params={"month": "2027-04"}, headers=token("viewer")
+        ).json()
+        assert listed["total"] == 1
+        gone = client.delete(
+            f"/api/v1/promotions/{first.json()['id']}", headers=token("demand_planner")
+        )
+        assert gone.status_code == 204
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"node": "NOPE"}, "body.node"),
+            ({"month_to": "2027-01"}, "body"),
+            ({"uplift_pct": None}, "body"),
+            ({"month_from": "2027-3"}, "body.month_from"),
+        ],
+    )
+    def test_bad_promotion_is_refused(
+        self, client: Any, token: Any, change: dict[str, Any], field: str
+    ) -> None:
+        response = client.post(
+            "/api/v1/promotions", json={**self.BODY, **change}, headers=token("demand_planner")
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == field

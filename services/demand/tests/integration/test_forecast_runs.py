@@ -171,3 +171,19 @@ def test_successor_inherits_its_predecessors_history(
     assert selection["items"][0]["n_obs"] == 36
     values = client.get(f"{URL}/{run['id']}/forecasts", headers=token("viewer")).json()["items"]
     assert [round(v["mean"], 6) for v in values] == [12.0, 12.0]
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_a_run_whose_job_died_does_not_block_the_next(
+    client: Any, token: Any, session: Session
+) -> None:
+    body = {"cycle": "2026-10", "horizon": 3}
+    first = client.post(URL, json=body, headers=token("demand_planner")).json()
+    job = session.get(Job, uuid.UUID(first["job_id"]))
+    assert job is not None
+    job.state, job.error = "failed", "interrupted: the service stopped while the job ran"
+    session.commit()
+    second = client.post(URL, json=body, headers=token("demand_planner"))
+    assert second.status_code == 202
+    old = client.get(f"{URL}/{first['id']}", headers=token("viewer")).json()
+    assert (old["status"], old["error"]) == ("failed", job.error)

@@ -154,6 +154,6 @@ def list_products(
     session: SessionDep,
     family: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2_000_000_000)] = 0,
 ) -> ProductRefPage:
     return list_product_refs(session, family=family, limit=limit, offset=offset)

@@ -60,7 +60,7 @@ def list_resources(
     site: str | None = None,
     kind: ResourceKind | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2_000_000_000)] = 0,
 ) -> ResourcePage:
     return service.list_resources(session, site=site, kind=kind, limit=limit, offset=offset)
 

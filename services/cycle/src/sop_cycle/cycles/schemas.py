@@ -14,7 +14,8 @@ from sop_shared.types import Month
 
 StepName = StrEnum("StepName", {name: name for name in STEP_NAMES})  # type: ignore[misc]
 MonthPath = Annotated[
-    str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-12"], description="YYYY-MM")
+    str,
+    Path(pattern=r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$", examples=["2026-12"], description="YYYY-MM"),
 ]
 
 

@@ -189,8 +189,12 @@ def refresh_kpis(
 )
 def kpi_series(
     session: SessionDep,
-    start: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
-    end: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    start: Annotated[
+        str | None, Query(alias="from", pattern=r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$")
+    ] = None,
+    end: Annotated[
+        str | None, Query(alias="to", pattern=r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$")
+    ] = None,
     lag: Annotated[int, Query(ge=0, le=3, description="Forecast lag in months")] = 1,
 ) -> KpiSeries:
     return service.kpi_series(session, start=start, end=end, lag=lag)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from sop_demand.accuracy.schemas import (
@@ -37,7 +38,11 @@ from sop_demand.products.models import Product
 
 KEY = "series"
 LAYERS = {"review": "adjusted", "consensus": "quantity"}
-PRIORITY = {PlanStatus.approved: 0, PlanStatus.submitted: 1, PlanStatus.superseded: 2}
+PRIORITY: dict[str, int] = {
+    PlanStatus.approved.value: 0,
+    PlanStatus.submitted.value: 1,
+    PlanStatus.superseded.value: 2,
+}
 
 
 def _last_loaded(session: Session) -> str | None:
@@ -213,15 +218,15 @@ def _plan_layers(session: Session, cycles: Sequence[str]) -> pd.DataFrame:
         chosen.setdefault(plan.cycle, plan)  # approved, else the newest submitted
     frames = []
     for cycle, plan in chosen.items():
-        rows = session.exec(
-            select(
-                DemandPlanLine.product,
-                DemandPlanLine.month,
+        rows = session.execute(
+            sa_select(
+                col(DemandPlanLine.product),
+                col(DemandPlanLine.month),
                 func.sum(DemandPlanLine.baseline),
                 func.sum(DemandPlanLine.adjusted),
                 func.sum(DemandPlanLine.quantity),
             )
-            .where(DemandPlanLine.plan_id == plan.id)
+            .where(col(DemandPlanLine.plan_id) == plan.id)
             .group_by(DemandPlanLine.product, DemandPlanLine.month)
         ).all()
         frames.append(

@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Path, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 from sop_shared.streaming import LineFormat, stream_rows
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"
 
 Limit = Annotated[int, Query(ge=1, le=5000, description="Page size")]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=2_000_000_000)]
+RowId = Annotated[int, Path(ge=1, le=2**62, description="Row id")]
 MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
 FormatQuery = Annotated[
     LineFormat,

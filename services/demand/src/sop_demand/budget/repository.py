@@ -58,7 +58,7 @@ class BudgetRepository(Repository[DemandBudget]):
         ).all()
         prod = self.session.exec(
             select(Product.family, DemandBudget.month, DemandBudget.quantity, DemandBudget.revenue)
-            .join(Product, Product.code == DemandBudget.node)
+            .join(Product, col(Product.code) == col(DemandBudget.node))
             .where(DemandBudget.level == "product")
             .where(col(DemandBudget.month) >= month_from, col(DemandBudget.month) <= month_to)
         ).all()

@@ -123,7 +123,7 @@ class ForecastRunRepository(Repository[ForecastRun]):
     def category_totals(self, run_id: uuid.UUID) -> list[dict[str, Any]]:
         rows = self.session.exec(
             select(Product.category, ForecastValue.month, func.sum(ForecastValue.mean))
-            .join(Product, Product.code == ForecastValue.product)
+            .join(Product, col(Product.code) == col(ForecastValue.product))
             .where(ForecastValue.run_id == run_id)
             .group_by(Product.category, ForecastValue.month)
         ).all()

@@ -67,6 +67,13 @@ def request_run(
     """Create the run and its job; queue one partition per family (202 for the caller)."""
     repo = ForecastRunRepository(session)
     running = repo.in_progress(data.cycle)
+    job = session.get(Job, running.job_id) if running is not None else None
+    if running is not None and job is not None and job.state == JobState.failed:
+        # its job died (e.g. the process stopped during a local run): the run did too
+        running.status, running.error = RunStatus.failed, job.error
+        running.finished_at = datetime.now(UTC)
+        session.add(running)
+        running = None
     if running is not None:
         raise Conflict(
             f"Forecast run {running.id} of cycle {data.cycle} is still {running.status}.",

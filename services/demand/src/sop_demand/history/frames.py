@@ -21,7 +21,7 @@ import pandas as pd
 from sop_shared.bulk import CSV_TYPES, JSONL_TYPES, MAX_REPORTED_ERRORS, media_type
 from sop_shared.problems import FieldError, ValidationFailed
 
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH_RE = re.compile(r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,63}$")
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import delete, func
 from sqlmodel import col, select
@@ -95,32 +94,6 @@ class SalesRepository(Repository[SalesHistory]):
 
     def last_month(self) -> str | None:
         return self.session.exec(select(func.max(SalesHistory.month))).one()
-
-    def frame(
-        self,
-        *,
-        month_from: str | None = None,
-        month_to: str | None = None,
-        products: Sequence[str] | None = None,
-        by_site: bool = False,
-    ) -> pd.DataFrame:
-        """Quantity and revenue per product (× site) × month, summed over channels."""
-        keys = [SalesHistory.product, SalesHistory.site] if by_site else [SalesHistory.product]
-        query = select(
-            *keys,
-            SalesHistory.month,
-            func.sum(SalesHistory.quantity),
-            func.sum(SalesHistory.revenue),
-        ).group_by(*keys, SalesHistory.month)
-        if month_from:
-            query = query.where(col(SalesHistory.month) >= month_from)
-        if month_to:
-            query = query.where(col(SalesHistory.month) <= month_to)
-        if products is not None:
-            query = query.where(col(SalesHistory.product).in_(list(products)))
-        names = ["product", *(["site"] if by_site else []), "month", "quantity", "revenue"]
-        rows = self.session.exec(query).all()
-        return pd.DataFrame(rows, columns=names).astype({"quantity": float, "revenue": float})
 
 
 class SalesLoadRepository(Repository[SalesLoad]):

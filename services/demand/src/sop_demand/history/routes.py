@@ -31,7 +31,7 @@ def load_sales_history(
     body: RawBody,
     session: SessionDep,
     caller: Caller = require_roles(*WRITERS),
-    mode: LoadMode = LoadMode.replace,
+    mode: LoadMode = "replace",
     idempotency_key: IdempotencyKey = None,
 ) -> SalesLoadRead:
     """``mode=replace`` (default) replaces every month in the batch as a whole, so a

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,9 +11,8 @@ from sop_shared.types import Code, Month
 COLUMNS = ("product", "site", "channel", "month", "quantity", "revenue")
 
 
-class LoadMode(StrEnum):
-    replace = "replace"
-    merge = "merge"
+#: replace: the batch's months are replaced whole; merge: only the batch's keys.
+LoadMode = Literal["replace", "merge"]
 
 
 class SalesRow(BaseModel):

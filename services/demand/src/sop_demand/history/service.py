@@ -107,7 +107,7 @@ def load_sales(
     repo = SalesRepository(session)
     clean = validate_sales(body, content_type, repo.prices())
     months = sorted(clean["month"].unique().tolist())
-    if mode == LoadMode.replace:
+    if mode == "replace":
         replaced = repo.delete_months(months)
     else:
         replaced = repo.delete_keys(

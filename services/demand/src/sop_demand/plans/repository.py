@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Uuid, func, literal, update
 from sqlalchemy import insert as sa_insert
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from sop_demand.history.models import SalesHistory
@@ -134,15 +135,15 @@ class PlanRepository(Repository[DemandPlan]):
         return int(lines), float(quantity), float(revenue), int(products)
 
     def family_month(self, plan_id: uuid.UUID) -> pd.DataFrame:
-        rows = self.session.exec(
-            select(
-                DemandPlanLine.family,
-                DemandPlanLine.month,
+        rows = self.session.execute(
+            sa_select(
+                col(DemandPlanLine.family),
+                col(DemandPlanLine.month),
                 func.sum(DemandPlanLine.quantity),
                 func.sum(DemandPlanLine.revenue),
                 func.sum(DemandPlanLine.baseline),
             )
-            .where(DemandPlanLine.plan_id == plan_id)
+            .where(col(DemandPlanLine.plan_id) == plan_id)
             .group_by(DemandPlanLine.family, DemandPlanLine.month)
             .order_by(DemandPlanLine.family, DemandPlanLine.month)
         ).all()
@@ -154,21 +155,21 @@ class PlanRepository(Repository[DemandPlan]):
 
     def products_frame(self) -> pd.DataFrame:
         """Every product with the columns ``review.effects`` and ``build.site_shares`` use."""
-        rows = self.session.exec(
-            select(
-                Product.code,
-                Product.family,
-                Product.category,
-                Product.price,
-                Product.lifecycle,
-                Product.launch_date,
-                Product.eol_date,
-                Product.analog_code,
-                Product.scaling_factor,
-                Product.launch_curve,
-                Product.launch_probability,
-                Product.rundown_months,
-                Product.successor_code,
+        rows = self.session.execute(
+            sa_select(
+                col(Product.code),
+                col(Product.family),
+                col(Product.category),
+                col(Product.price),
+                col(Product.lifecycle),
+                col(Product.launch_date),
+                col(Product.eol_date),
+                col(Product.analog_code),
+                col(Product.scaling_factor),
+                col(Product.launch_curve),
+                col(Product.launch_probability),
+                col(Product.rundown_months),
+                col(Product.successor_code),
             ).order_by(col(Product.code))
         ).all()
         frame = pd.DataFrame(
@@ -216,7 +217,7 @@ class PlanRepository(Repository[DemandPlan]):
                 func.sum(SalesHistory.quantity),
                 func.sum(SalesHistory.revenue),
             )
-            .join(Product, Product.code == SalesHistory.product)
+            .join(Product, col(Product.code) == col(SalesHistory.product))
             .where(col(SalesHistory.month) >= month_from, col(SalesHistory.month) <= month_to)
             .group_by(Product.family, SalesHistory.month)
         ).all()

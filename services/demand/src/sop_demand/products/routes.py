@@ -47,7 +47,7 @@ def list_products(
     category: str | None = None,
     lifecycle: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2_000_000_000)] = 0,
 ) -> ProductPage:
     items, total = service.list_products(
         session, family=family, category=category, lifecycle=lifecycle, limit=limit, offset=offset

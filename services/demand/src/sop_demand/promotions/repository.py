@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from sop_demand.promotions.models import Promotion
@@ -26,15 +27,15 @@ class PromotionRepository(Repository[Promotion]):
 
     def frame(self, *, month_from: str, month_to: str) -> pd.DataFrame:
         """Promotions overlapping the range, as the columns ``review.effects`` expects."""
-        rows = self.session.exec(
-            select(
-                Promotion.level,
-                Promotion.node,
-                Promotion.month_from,
-                Promotion.month_to,
-                Promotion.uplift_pct,
-                Promotion.uplift_quantity,
-                Promotion.price_change_pct,
+        rows = self.session.execute(
+            sa_select(
+                col(Promotion.level),
+                col(Promotion.node),
+                col(Promotion.month_from),
+                col(Promotion.month_to),
+                col(Promotion.uplift_pct),
+                col(Promotion.uplift_quantity),
+                col(Promotion.price_change_pct),
             ).where(col(Promotion.month_from) <= month_to, col(Promotion.month_to) >= month_from)
         ).all()
         return pd.DataFrame(

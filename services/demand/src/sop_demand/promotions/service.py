@@ -8,11 +8,19 @@ from sop_demand.products.models import Product
 from sop_demand.promotions.models import Promotion
 from sop_demand.promotions.repository import PromotionRepository
 from sop_demand.promotions.schemas import PromotionCreate, PromotionPage, PromotionRead
+from sop_shared import bulk
 from sop_shared.auth import Caller
 from sop_shared.problems import FieldError, NotFound, ValidationFailed
 
 
-def create_promotion(session: Session, *, data: PromotionCreate, caller: Caller) -> Promotion:
+def create_promotion(
+    session: Session, *, data: PromotionCreate, caller: Caller, idempotency_key: str | None = None
+) -> PromotionRead:
+    """Record it; a retry with the same ``Idempotency-Key`` returns the first answer."""
+    digest = bulk.body_hash(data.model_dump_json().encode())
+    previous = bulk.replay(session, key=idempotency_key, endpoint="promotions", digest=digest)
+    if previous is not None:
+        return PromotionRead.model_validate(previous)
     column = Product.code if data.level == "product" else Product.family
     if session.exec(select(Product.id).where(column == data.node)).first() is None:
         raise ValidationFailed(
@@ -23,7 +31,16 @@ def create_promotion(session: Session, *, data: PromotionCreate, caller: Caller)
         Promotion(**data.model_dump(), created_by=caller.subject)
     )
     session.flush()
-    return promotion
+    read = PromotionRead.model_validate(promotion)
+    bulk.remember(
+        session,
+        key=idempotency_key,
+        endpoint="promotions",
+        digest=digest,
+        status_code=201,
+        response=read.model_dump(mode="json"),
+    )
+    return read
 
 
 def get_promotion(session: Session, *, promotion_id: int) -> Promotion:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sqlalchemy import or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from sop_demand.budget.models import DemandBudget
@@ -27,14 +28,14 @@ SELLING = (Lifecycle.active.value, Lifecycle.phase_out.value)
 
 
 def _window_frame(session: Session, month_from: str, month_to: str) -> pd.DataFrame:
-    rows = session.exec(
-        select(
-            SalesHistory.product,
-            SalesHistory.site,
-            SalesHistory.channel,
-            SalesHistory.month,
-            SalesHistory.quantity,
-            SalesHistory.revenue,
+    rows = session.execute(
+        sa_select(
+            col(SalesHistory.product),
+            col(SalesHistory.site),
+            col(SalesHistory.channel),
+            col(SalesHistory.month),
+            col(SalesHistory.quantity),
+            col(SalesHistory.revenue),
         ).where(col(SalesHistory.month) >= month_from, col(SalesHistory.month) <= month_to)
     ).all()
     return pd.DataFrame(

@@ -1,0 +1,238 @@
+"""The whole S&OP cycle over real HTTP and the real broker.
+
+Load the demo company, run the forecast, submit a demand plan, watch the supply and
+production plans appear by events alone, complete the steps, approve as an executive and
+receive ``sop.cycle.plan.approved.v1`` with a Kafka consumer of the test's own. Then: a second
+approval is refused, a planner cannot approve, and a late demand change marks steps stale.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from kafka import KafkaConsumer
+
+from sop_cycle import demo
+from sop_shared.auth import create_token
+from sop_shared.devstack import DevStack
+from sop_shared.settings import AuthSettings
+from sop_shared.testing import wait_until
+
+pytestmark = pytest.mark.e2e
+
+MONTH = "2026-11"
+STEPS = [
+    "data_gathering",
+    "product_review",
+    "demand_review",
+    "supply_review",
+    "production_review",
+    "pre_sop",
+]
+
+
+def _auth(role: str) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {create_token(AuthSettings(), subject=f'e2e-{role}', roles=[role])}"
+    }
+
+
+def _get(stack: DevStack, service: str, path: str, role: str = "viewer", **params: Any) -> Any:
+    response = httpx.get(
+        f"{stack.url(service)}/api/v1{path}", params=params, headers=_auth(role), timeout=60
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _post(
+    stack: DevStack, service: str, path: str, role: str, body: Any = None, **headers: str
+) -> httpx.Response:
+    return httpx.post(
+        f"{stack.url(service)}/api/v1{path}",
+        json=body,
+        headers={**_auth(role), **headers},
+        timeout=120,
+    )
+
+
+def _job_done(stack: DevStack, service: str, job_url: str) -> dict[str, Any] | None:
+    job = httpx.get(stack.url(service) + job_url, headers=_auth("viewer"), timeout=30).json()
+    if job["state"] == "failed":
+        raise AssertionError(f"job failed: {job.get('error')}")
+    return job if job["state"] == "succeeded" else None
+
+
+def _statuses(stack: DevStack) -> dict[str, str]:
+    steps = _get(stack, "cycle", f"/cycles/{MONTH}/steps")
+    rows = steps["items"] if isinstance(steps, dict) else steps
+    return {s["name"]: s["workflow_status"] for s in rows}
+
+
+def _complete(stack: DevStack, steps: list[str]) -> None:
+    for step in steps:
+        if _statuses(stack)[step] == "completed":
+            continue
+        if _statuses(stack)[step] in ("not_started", "stale"):
+            _post(
+                stack,
+                "cycle",
+                f"/cycles/{MONTH}/steps/{step}/start",
+                "sop_coordinator",
+                {"reason": "e2e"},
+            )
+        done = _post(
+            stack,
+            "cycle",
+            f"/cycles/{MONTH}/steps/{step}/complete",
+            "sop_coordinator",
+            {"reason": "e2e"},
+        )
+        assert done.status_code == 200, (step, done.text)
+
+
+def _downstream_plans(stack: DevStack, demand_plan: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The supply plan computed from ``demand_plan`` and the production plan from that, by events."""
+    supply = wait_until(
+        lambda: _plan_for(stack, "supply", "/supply-plans", "demand_plan_id", demand_plan),
+        timeout=300,
+        interval=1,
+    )
+    production = wait_until(
+        lambda: _plan_for(
+            stack, "capacity", "/production-plans", "supply_plan_id", str(supply["id"])
+        ),
+        timeout=300,
+        interval=1,
+    )
+    return supply, production
+
+
+def _plan_for(
+    stack: DevStack, service: str, path: str, key: str, upstream: str
+) -> dict[str, Any] | None:
+    items = _get(stack, service, path, cycle=MONTH, scenario="base", limit=100)["items"]
+    return next((p for p in items if str(p.get(key)) == upstream), None)
+
+
+@pytest.fixture(scope="module")
+def cycle_events(stack: DevStack) -> KafkaConsumer:
+    consumer = KafkaConsumer(
+        "sop.cycle.v1",
+        bootstrap_servers=stack.bootstrap,
+        group_id=f"e2e-erp-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+    )
+    yield consumer
+    consumer.close()
+
+
+@pytest.fixture(scope="module")
+def submitted(stack: DevStack) -> dict[str, Any]:
+    """The demo company loaded, forecast run, first demand plan submitted."""
+    urls = {name: stack.url(name) for name in stack.ports}
+    summary = demo.load(
+        urls, create_token(AuthSettings(), subject="e2e", roles=["admin"]), month=MONTH
+    )
+    assert "skipped" not in summary, summary
+
+    run = _post(stack, "demand", "/forecast-runs", "demand_planner", {"cycle": MONTH})
+    assert run.status_code == 202, run.text
+    wait_until(lambda: _job_done(stack, "demand", run.headers["Location"]), timeout=600, interval=1)
+
+    plan = _post(
+        stack, "demand", "/demand-plans", "demand_planner", {"cycle": MONTH, "scenario": "base"}
+    )
+    assert plan.status_code == 201, plan.text
+    plan_id = plan.json()["id"]
+    submit = _post(
+        stack,
+        "demand",
+        f"/demand-plans/{plan_id}/submit",
+        "demand_planner",
+        **{"If-Match": plan.headers["ETag"]},
+    )
+    assert submit.status_code == 200, submit.text
+    return {"demand_plan": plan_id, "summary": summary}
+
+
+def test_plans_follow_by_events_alone_and_executives_approve(
+    stack: DevStack, submitted: dict[str, Any], cycle_events: KafkaConsumer
+) -> None:
+    demand_plan = submitted["demand_plan"]
+    supply, production = _downstream_plans(stack, demand_plan)
+    assert production["status"] in ("published", "frozen")
+
+    # The cycle heard every plan: the production review step is ready.
+    wait_until(
+        lambda: _statuses(stack).get("production_review") in ("ready", "in_progress"), timeout=120
+    )
+    _complete(stack, STEPS[:5])
+
+    # A late change of the demand plan after supply review: steps 4-7 go stale.
+    late = _post(
+        stack,
+        "demand",
+        "/demand-plans",
+        "demand_planner",
+        {"cycle": MONTH, "scenario": "base", "based_on": demand_plan},
+    )
+    assert late.status_code == 201, late.text
+    demand_plan = late.json()["id"]
+    submit = _post(
+        stack,
+        "demand",
+        f"/demand-plans/{demand_plan}/submit",
+        "demand_planner",
+        **{"If-Match": late.headers["ETag"]},
+    )
+    assert submit.status_code == 200, submit.text
+    stale = ("supply_review", "production_review", "pre_sop", "executive_sop")
+    wait_until(lambda: all(_statuses(stack)[s] == "stale" for s in stale), timeout=120)
+    assert _statuses(stack)["product_review"] == "completed"
+
+    supply, production = _downstream_plans(stack, demand_plan)
+    _complete(stack, STEPS)
+
+    pre_sop = _get(stack, "cycle", f"/cycles/{MONTH}/pre-sop")
+    assert pre_sop
+
+    refused = _post(
+        stack, "cycle", f"/cycles/{MONTH}/approve", "demand_planner", {"scenario": "base"}
+    )
+    assert refused.status_code == 403
+    approved = _post(stack, "cycle", f"/cycles/{MONTH}/approve", "executive", {"scenario": "base"})
+    assert approved.status_code == 200, approved.text
+    again = _post(stack, "cycle", f"/cycles/{MONTH}/approve", "executive", {"scenario": "base"})
+    assert again.status_code == 409
+
+    received: list[dict[str, Any]] = []
+
+    def approval_seen() -> dict[str, Any] | None:
+        for records in cycle_events.poll(timeout_ms=500).values():
+            received.extend(json.loads(r.value) for r in records)
+        return next(
+            (
+                e
+                for e in received
+                if e["type"] == "sop.cycle.plan.approved.v1" and e["data"]["cycle"] == MONTH
+            ),
+            None,
+        )
+
+    event = wait_until(approval_seen, timeout=60)
+    assert event["data"]["demand_plan_id"] == demand_plan
+    # The approved supply plan is the recompute with the constrained production plan.
+    approved_supply = _get(stack, "supply", f"/supply-plans/{event['data']['supply_plan_id']}")
+    assert approved_supply["demand_plan_id"] == demand_plan
+    assert approved_supply["status"] == "constrained"
+    assert str(approved_supply["based_on_production_plan_id"]) == str(production["id"])
+    assert str(production["supply_plan_id"]) == str(supply["id"])
+    assert event["data"]["production_plan_id"] == str(production["id"])

@@ -18,7 +18,7 @@ from kafka import KafkaConsumer
 
 from sop_cycle import demo
 from sop_shared.auth import create_token
-from sop_shared.devstack import DevStack
+from sop_shared.devstack import DevStack, start_cycle
 from sop_shared.settings import AuthSettings
 from sop_shared.testing import wait_until
 
@@ -58,13 +58,6 @@ def _post(
         headers={**_auth(role), **headers},
         timeout=120,
     )
-
-
-def _job_done(stack: DevStack, service: str, job_url: str) -> dict[str, Any] | None:
-    job = httpx.get(stack.url(service) + job_url, headers=_auth("viewer"), timeout=30).json()
-    if job["state"] == "failed":
-        raise AssertionError(f"job failed: {job.get('error')}")
-    return job if job["state"] == "succeeded" else None
 
 
 def _statuses(stack: DevStack) -> dict[str, str]:
@@ -143,23 +136,9 @@ def submitted(stack: DevStack) -> dict[str, Any]:
     )
     assert "skipped" not in summary, summary
 
-    run = _post(stack, "demand", "/forecast-runs", "demand_planner", {"cycle": MONTH})
-    assert run.status_code == 202, run.text
-    wait_until(lambda: _job_done(stack, "demand", run.headers["Location"]), timeout=600, interval=1)
-
-    plan = _post(
-        stack, "demand", "/demand-plans", "demand_planner", {"cycle": MONTH, "scenario": "base"}
+    plan_id = start_cycle(
+        stack, create_token(AuthSettings(), subject="e2e", roles=["demand_planner"]), MONTH
     )
-    assert plan.status_code == 201, plan.text
-    plan_id = plan.json()["id"]
-    submit = _post(
-        stack,
-        "demand",
-        f"/demand-plans/{plan_id}/submit",
-        "demand_planner",
-        **{"If-Match": plan.headers["ETag"]},
-    )
-    assert submit.status_code == 200, submit.text
     return {"demand_plan": plan_id, "summary": summary}
 
 

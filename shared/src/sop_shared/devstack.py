@@ -134,6 +134,42 @@ def load_demo(stack: DevStack, token: str) -> str | None:
     return str(demo.load({n: stack.url(n) for n in stack.ports}, token))
 
 
+def start_cycle(stack: DevStack, token: str, month: str, timeout: float = 900.0) -> str:
+    """Run the forecast and submit the first demand plan of ``month``; returns its plan id.
+
+    From there the supply and production plans follow by events alone.
+    """
+    headers = {"Authorization": f"Bearer {token}"}
+    demand = stack.url("demand") + "/api/v1"
+    run = httpx.post(f"{demand}/forecast-runs", json={"cycle": month}, headers=headers, timeout=60)
+    run.raise_for_status()
+    deadline = time.monotonic() + timeout
+    while True:
+        job = httpx.get(
+            stack.url("demand") + run.headers["Location"], headers=headers, timeout=30
+        ).json()
+        if job["state"] == "succeeded":
+            break
+        if job["state"] == "failed" or time.monotonic() > deadline:
+            raise RuntimeError(f"forecast run did not succeed: {job.get('error') or job['state']}")
+        time.sleep(1.0)
+    plan = httpx.post(
+        f"{demand}/demand-plans",
+        json={"cycle": month, "scenario": "base"},
+        headers=headers,
+        timeout=120,
+    )
+    plan.raise_for_status()
+    plan_id = str(plan.json()["id"])
+    submitted = httpx.post(
+        f"{demand}/demand-plans/{plan_id}/submit",
+        headers={**headers, "If-Match": plan.headers["ETag"]},
+        timeout=120,
+    )
+    submitted.raise_for_status()
+    return plan_id
+
+
 def main() -> int:
     platform = PlatformSettings()
     ports = {
@@ -156,6 +192,16 @@ def main() -> int:
         stack.start()
         token = create_token(AuthSettings(), subject="dev-admin", roles=["admin"])
         demo = load_demo(stack, token) if os.environ.get("SOP_LOAD_DEMO", "1") == "1" else None
+        if demo:
+            month = time.strftime("%Y-%m")
+            out.write(
+                f"demo loaded; running the {month} forecast and submitting the demand plan...\n"
+            )
+            out.flush()
+            plan_id = start_cycle(stack, token, month)
+            demo += (
+                f"; demand plan {plan_id} submitted (supply and capacity plans follow by events)"
+            )
         out.write("\nS&OP platform is up:\n")
         for name in stack.ports:
             out.write(f"  {name:<9} {stack.url(name)}   docs {stack.url(name)}/docs\n")

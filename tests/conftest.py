@@ -27,12 +27,23 @@ def new_stack(tmp: Path) -> DevStack:
     )
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    running = new_stack(tmp_path_factory.mktemp("stack"))
+def _run_stack(tmp: Path) -> Iterator[DevStack]:
+    running = new_stack(tmp)
     try:
         with running:
             yield running
     finally:
         for url in running.database_urls.values():
             drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    """One stack shared by the cross-service tests that tolerate each other's data."""
+    yield from _run_stack(tmp_path_factory.mktemp("stack"))
+
+
+@pytest.fixture(scope="module")
+def fresh_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    """A stack of its own, for a test that needs a company with nothing else in it."""
+    yield from _run_stack(tmp_path_factory.mktemp("fresh"))

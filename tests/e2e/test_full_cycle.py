@@ -113,6 +113,12 @@ def _plan_for(
 
 
 @pytest.fixture(scope="module")
+def stack(fresh_stack: DevStack) -> DevStack:
+    """The demo company alone: other tests' products would (rightly) fail the data gate."""
+    return fresh_stack
+
+
+@pytest.fixture(scope="module")
 def cycle_events(stack: DevStack) -> KafkaConsumer:
     consumer = KafkaConsumer(
         "sop.cycle.v1",

@@ -192,12 +192,20 @@ class TcpProxy:
                 client, _ = self._server.accept()
             except OSError:
                 return
+            if not self._running:  # accepted from the backlog while stopping
+                client.close()
+                return
             try:
                 upstream = self._socket.create_connection(self.target)
             except OSError:
                 client.close()
                 continue
             self._conns += [client, upstream]
+            if not self._running:  # stop() ran meanwhile: cut this pair too
+                for conn in (client, upstream):
+                    with contextlib.suppress(OSError):
+                        conn.close()
+                return
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
@@ -217,6 +225,8 @@ class TcpProxy:
         """Refuse new connections and cut the open ones."""
         self._running = False
         if self._server is not None:
+            with contextlib.suppress(OSError):
+                self._server.shutdown(self._socket.SHUT_RDWR)  # wakes the blocked accept()
             self._server.close()
         for conn in self._conns:
             try:

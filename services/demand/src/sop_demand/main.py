@@ -10,6 +10,7 @@ from sop_demand import models  # noqa: F401  (register the tables before the app
 from sop_demand.accuracy.routes import router as accuracy_router
 from sop_demand.budget.routes import router as budget_router
 from sop_demand.consumers.handlers import cycle_consumer, forecast_consumer
+from sop_demand.forecasts.pools import use_forkserver
 from sop_demand.forecasts.routes import router as forecasts_router
 from sop_demand.forecasts.service import LOCAL_JOB_KIND, run_locally
 from sop_demand.history.routes import router as history_router
@@ -38,6 +39,8 @@ TAGS = [
 
 def create_app(settings: DemandSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    if settings.run_workers:  # consumer and job threads will run forecasts: no plain fork
+        use_forkserver()
     return create_service_app(
         settings,
         title="S&OP demand service",

@@ -24,7 +24,7 @@ from sop_demand.consumers.handlers import (
 )
 from sop_demand.forecasts.models import ForecastRun
 from sop_demand.months import month_range
-from sop_demand.plans.models import PlanOverride
+from sop_demand.plans.models import DemandPlan, PlanOverride
 from sop_shared.events import CloudEvent, new_event
 from sop_shared.outbox.models import OutboxEvent
 from tests import builders
@@ -522,3 +522,15 @@ class TestProductReview:
             ("2026-12", 9.0),
         ]
         assert funnel["volume_if_all_launched"] == 22.5
+
+
+def test_an_empty_plan_cannot_be_submitted(client: Any, token: Any, session: Session) -> None:
+    plan = DemandPlan(cycle="2026-10", version_no=1, created_by="test")
+    session.add(plan)
+    session.commit()
+    response = client.post(
+        f"{PLANS}/{plan.id}/submit", headers={**token("demand_planner"), "If-Match": '"1"'}
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "plan-empty"
+    assert _events(session, PLAN_CHANGED) == []

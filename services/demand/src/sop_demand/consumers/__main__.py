@@ -4,6 +4,8 @@ Start several to share a forecast run: each takes its share of the families thro
 ``demand.forecast`` consumer group.
 """
 
+from sop_demand.forecasts.pools import use_forkserver
 from sop_shared.serve import run_consumers
 
+use_forkserver()
 run_consumers("sop_demand.settings:get_settings", "sop_demand.consumers.handlers:consumers")

@@ -276,6 +276,11 @@ def submit_plan(
     _check_version(plan, if_match)
     _editable(plan)
     repo = PlanRepository(session)
+    if repo.totals(plan.id)[0] == 0:
+        raise Unprocessable(
+            f"Demand plan {plan.id} has no lines; there is nothing for supply to plan.",
+            code="plan-empty",
+        )
     plan.status = PlanStatus.submitted
     plan.submitted_by, plan.submitted_at = caller.subject, datetime.now(UTC)
     plan.version += 1

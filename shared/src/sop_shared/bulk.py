@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Column, Table, insert
+from sqlalchemy import Column, Table, insert, text
 from sqlmodel import Field, Session, SQLModel
 
 from sop_shared.jsontype import JsonColumnType
@@ -55,6 +55,12 @@ def replay(
     """The stored answer for ``key`` or None; the same key with another body is refused."""
     if not key:
         return None
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise twins of one key: the second waits here, then replays the first's answer.
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+            {"k": f"{endpoint}|{key}"},
+        )
     record = session.get(IdempotencyRecord, (key, endpoint))
     if record is None:
         return None

@@ -78,13 +78,15 @@ class Stack:
         return self.http.post(self.urls[service] + path, json=body, headers=headers)
 
 
-def ensure_forecast(stack: Stack, month: str, timeout: float = 3600) -> str:
-    """A succeeded forecast run of the cycle (started if there is none)."""
+def ensure_forecast(stack: Stack, month: str, windows: int = 3, timeout: float = 7200) -> str:
+    """A succeeded forecast run of the cycle (started if there is none); set-up, not timed."""
     runs = stack.get("demand", "/api/v1/forecast-runs", cycle=month)["items"]
     done = [r for r in runs if r["status"] == "succeeded"]
     if done:
         return str(done[0]["id"])
-    started = stack.post("demand", "/api/v1/forecast-runs", {"cycle": month, "horizon": 18})
+    started = stack.post(
+        "demand", "/api/v1/forecast-runs", {"cycle": month, "horizon": 18, "n_windows": windows}
+    )
     started.raise_for_status()
     run_id = started.json()["id"]
     deadline = time.monotonic() + timeout
@@ -136,12 +138,14 @@ def one_run(stack: Stack, month: str, run_id: str, timeout: float) -> dict[str, 
     raise TimeoutError(f"pre-S&OP view not ready {timeout}s after submitting {plan_id}: {marks}")
 
 
-def run_stack(urls: dict[str, str], token: str, month: str, runs: int, timeout: float) -> None:
+def run_stack(
+    urls: dict[str, str], token: str, month: str, runs: int, timeout: float, windows: int = 3
+) -> None:
     stack = Stack(urls, token)
     opened = stack.post("cycle", "/api/v1/cycles", {"month": month})
     if opened.status_code not in (201, 409):
         opened.raise_for_status()
-    run_id = ensure_forecast(stack, month)
+    run_id = ensure_forecast(stack, month, windows)
     results = []
     for n in range(runs):
         marks = one_run(stack, month, run_id, timeout)
@@ -181,7 +185,7 @@ def start_stack_and_run(args: argparse.Namespace) -> None:
             )
             print(summary, flush=True)
             print(f"loaded in {time.perf_counter() - started:.1f}s (logs in {tmp})", flush=True)
-            run_stack(urls, token, args.month, args.runs, args.timeout)
+            run_stack(urls, token, args.month, args.runs, args.timeout, args.windows)
     finally:
         for url in databases.values():
             drop_database(url)
@@ -365,6 +369,12 @@ def main() -> None:
     parser.add_argument(
         "--products", type=int, help="with --start-stack: scale the company to N products × 3 sites"
     )
+    parser.add_argument(
+        "--windows",
+        type=int,
+        default=3,
+        help="backtest windows of the set-up forecast run (not timed; 1 keeps 30k series short)",
+    )
     parser.add_argument("--families", type=int, default=50, help="in-process: families")
     parser.add_argument("--months", type=int, default=24, help="in-process: horizon months")
     parser.add_argument("--resources", type=int, default=50, help="in-process: resources")
@@ -381,6 +391,7 @@ def main() -> None:
             args.month,
             args.runs,
             args.timeout,
+            args.windows,
         )
     else:
         run_in_process(args)

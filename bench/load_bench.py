@@ -7,11 +7,16 @@ Usage (against a running stack, e.g. `make run`):
 
 ``{demand_plan}``, ``{supply_plan}`` and ``{production_plan}`` are replaced by the newest
 plan ids of the services. Prints p50/p95/p99 latency and throughput per target.
+
+Each user waits ``--think`` seconds on average (uniform 0.5x-1.5x) between requests, as a
+planner paging through a grid does; ``--think 0`` is a closed-loop saturation run, where the
+latency only measures the queue (50 users / throughput).
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import threading
 import time
@@ -56,6 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--think", type=float, default=1.0, help="mean think time, seconds")
     parser.add_argument("--target", action="append", required=True, help="service=/path")
     args = parser.parse_args()
 
@@ -75,8 +81,10 @@ def main() -> None:
     lock = threading.Lock()
 
     def user(index: int) -> None:
+        pause = random.Random(index)
         with httpx.Client(headers=headers, timeout=30) as client:
             i = index
+            time.sleep(pause.uniform(0, args.think))  # users arrive spread out, not in lockstep
             while time.monotonic() < deadline:
                 name, url = targets[i % len(targets)]
                 i += 1
@@ -90,6 +98,8 @@ def main() -> None:
                     latencies[name].append(elapsed)
                     if not ok:
                         errors[name] += 1
+                if args.think:
+                    time.sleep(args.think * pause.uniform(0.5, 1.5))
 
     threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
     started = time.monotonic()
@@ -98,7 +108,7 @@ def main() -> None:
     for t in threads:
         t.join()
     wall = time.monotonic() - started
-    print(f"{args.users} users, {wall:.1f} s")
+    print(f"{args.users} users, think {args.think} s, {wall:.1f} s")
     for name, values in latencies.items():
         print(
             f"{name}: n={len(values)} errors={errors[name]} throughput={len(values) / wall:.0f} req/s "

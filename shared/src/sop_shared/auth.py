@@ -98,9 +98,13 @@ def current_caller(
     return decode_token(settings, credentials.credentials)
 
 
-def require_roles(*roles: Role) -> Any:
-    """Dependency that lets through callers holding one of ``roles`` (or admin)."""
-    allowed = frozenset(roles) | {Role.admin}
+def require_roles(*roles: Role, admin: bool = True) -> Any:
+    """Dependency that lets through callers holding one of ``roles`` (or admin).
+
+    ``admin=False`` keeps business acts that are recorded with who did them (the executive
+    approval) to their own role: an administrator's token does not sign off a plan.
+    """
+    allowed = frozenset(roles) | ({Role.admin} if admin else frozenset())
 
     def _check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
         if not caller.roles & allowed:

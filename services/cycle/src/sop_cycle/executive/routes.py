@@ -27,7 +27,8 @@ from sop_shared.problems import problem_responses
 router = APIRouter(prefix="/cycles", tags=["executive"], responses=problem_responses(401, 403, 422))
 kpi_router = APIRouter(prefix="/kpis", tags=["kpis"], responses=problem_responses(401, 403, 422))
 
-Executive = Annotated[Caller, require_roles(Role.executive)]
+# Separation of duties: only executives approve or send back, not administrators.
+Executive = Annotated[Caller, require_roles(Role.executive, admin=False)]
 MeetingMember = Annotated[Caller, require_roles(Role.sop_coordinator, Role.executive)]
 Coordinator = Annotated[Caller, require_roles(Role.sop_coordinator)]
 

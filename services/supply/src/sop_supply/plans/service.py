@@ -479,7 +479,8 @@ def list_scenarios(
     return [r[0] for r in rows], total
 
 
-def line_dict(line: SupplyPlanLine) -> dict[str, Any]:
+def line_dict(line: Any) -> dict[str, Any]:
+    """A plan line (a row of lines_query) as the API shows it."""
     return {
         "product": line.product,
         "site": line.site,
@@ -505,7 +506,7 @@ def line_dict(line: SupplyPlanLine) -> dict[str, Any]:
     }
 
 
-def production_requirement(line: SupplyPlanLine) -> dict[str, Any]:
+def production_requirement(line: Any) -> dict[str, Any]:
     return {
         "product": line.product,
         "site": line.site,
@@ -521,7 +522,7 @@ def production_requirement(line: SupplyPlanLine) -> dict[str, Any]:
     }
 
 
-def material_requirement(line: SupplyPlanLine) -> dict[str, Any]:
+def material_requirement(line: Any) -> dict[str, Any]:
     return {
         "material": line.product,
         "site": line.site,
@@ -568,7 +569,7 @@ def lines_page(
         limit=limit,
         offset=offset,
     )
-    return [convert(r[0]) for r in rows], total
+    return [convert(r) for r in rows], total
 
 
 def iter_lines(
@@ -580,9 +581,7 @@ def iter_lines(
 ) -> Iterator[dict[str, Any]]:
     get_plan(session, plan_id)
     query = repository.lines_query(plan_id, **filters)
-    return (
-        convert(r[0]) for r in repository.stream(session, query, order_by=repository.LINE_ORDER)
-    )
+    return (convert(r) for r in repository.stream(session, query, order_by=repository.LINE_ORDER))
 
 
 def exceptions_page(

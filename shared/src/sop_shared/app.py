@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 from opentelemetry.trace import SpanKind
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from sop_shared.db import make_engine
+from sop_shared.db import make_engine, read_only
 from sop_shared.health import router as health_router
 from sop_shared.inbox import ConsumerRunner, ConsumerSpec
 from sop_shared.jobs import JobRunner, fail_interrupted
@@ -164,6 +164,7 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         app.state.engine = engine
+        app.state.read_engine = read_only(engine)
         if settings.migrate_on_start:
             upgrade(service_dir, settings.database_url)
         if settings.run_workers:  # only a worker process recovers jobs cut off by a crash

@@ -17,8 +17,11 @@ def get_session(request: Request) -> Iterator[Session]:
 
     ``scope="function"`` (below) runs the commit before the response is sent, so a
     failed commit surfaces as a problem response, not as a 200 already on the wire.
+    GET and HEAD read through ``read_only`` (on SQLite: no write lock taken).
     """
-    session = Session(request.app.state.engine, expire_on_commit=False)
+    reads = request.method in ("GET", "HEAD")
+    engine = request.app.state.read_engine if reads else request.app.state.engine
+    session = Session(engine, expire_on_commit=False)
     try:
         yield session
         session.commit()

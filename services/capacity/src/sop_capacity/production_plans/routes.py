@@ -122,7 +122,7 @@ def get_production_plan_lines(
         )
     rows = service.stream_lines(
         session,
-        engine=request.app.state.engine,
+        engine=request.app.state.read_engine,
         plan_id=plan_id,
         product=product,
         resource=resource,
@@ -159,7 +159,7 @@ def get_production_plan_positions(
         )
     rows = service.stream_positions(
         session,
-        engine=request.app.state.engine,
+        engine=request.app.state.read_engine,
         plan_id=plan_id,
         product=product,
         backordered=backordered,

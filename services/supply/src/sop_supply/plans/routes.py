@@ -49,7 +49,7 @@ Format = Annotated[
 
 def get_read_session(request: Request) -> Iterator[Session]:
     """A read-only session kept open until the response is sent, streams included."""
-    session = Session(request.app.state.engine, expire_on_commit=False)
+    session = Session(request.app.state.read_engine, expire_on_commit=False)
     try:
         yield session
     finally:

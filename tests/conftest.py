@@ -22,7 +22,13 @@ def new_stack(tmp: Path) -> DevStack:
         ports={name: free_port() for name in SERVICES},
         broker_port=free_port(),
         database_urls=urls,
-        env={"SOP_ENV": "test", "SOP_LOG_LEVEL": "INFO"},
+        env={
+            "SOP_ENV": "test",
+            "SOP_LOG_LEVEL": "INFO",
+            # spans to each service's log, one JSON line each, flushed within 0.5 s
+            "OTEL_TRACES_EXPORTER": "console",
+            "OTEL_BSP_SCHEDULE_DELAY": "500",
+        },
         quiet=True,
     )
 

@@ -35,6 +35,58 @@ STEPS = [
 ]
 
 
+TRACE_ID = "5b8aa5a2d2c872e8321cf37308d69df2"
+TRACEPARENT = f"00-{TRACE_ID}-051581bf3cb55c13-01"
+
+
+def _spans(stack: DevStack, service: str) -> list[dict[str, Any]]:
+    """The spans a service exported (OTEL_TRACES_EXPORTER=console: one JSON line each)."""
+    spans = []
+    for line in (stack.data_dir / f"{service}.log").read_text(errors="replace").splitlines():
+        if line.startswith("{") and '"context"' in line and '"trace_id"' in line:
+            spans.append(json.loads(line))
+    return spans
+
+
+def _one_trace_spans_the_four_services(stack: DevStack) -> None:
+    """The planner's submit opens a trace that the events and jobs carry on: demand's request,
+    supply's consumer and plan job (and its call back to demand), capacity's consumer and
+    job, and the cycle's consumers of all three events share its trace id. Checked that it
+    can fail: without the job's stored traceparent, supply's job starts a new trace and the
+    capacity and cycle spans below never appear."""
+
+    names: dict[str, set[str]] = {}
+
+    def traced() -> dict[str, set[str]] | None:
+        names.clear()
+        names.update(
+            {
+                service: {
+                    s["name"]
+                    for s in _spans(stack, service)
+                    if s["context"]["trace_id"] == f"0x{TRACE_ID}"
+                }
+                for service in ("demand", "supply", "capacity", "cycle")
+            }
+        )
+        wanted = (
+            any(n.startswith("POST /api/v1/demand-plans/") for n in names["demand"])
+            and "consume sop.demand.plan.changed.v1" in names["supply"]
+            and any(n.startswith("job ") for n in names["supply"])
+            and "consume sop.supply.plan.changed.v1" in names["capacity"]
+            and any(n.startswith("job ") for n in names["capacity"])
+            and "consume sop.capacity.plan.changed.v1" in names["cycle"]
+        )
+        return names if wanted else None
+
+    try:
+        wait_until(traced, timeout=60, interval=1)
+    except AssertionError:
+        raise AssertionError(f"spans of trace {TRACE_ID} by service: {names}") from None
+    assert "consume sop.demand.plan.changed.v1" in names["cycle"]
+    assert any(n.startswith("GET /api/v1/demand-plans/") for n in names["demand"])
+
+
 def _auth(role: str) -> dict[str, str]:
     return {
         "Authorization": f"Bearer {create_token(AuthSettings(), subject=f'e2e-{role}', roles=[role])}"
@@ -176,7 +228,7 @@ def test_plans_follow_by_events_alone_and_executives_approve(
         "demand",
         f"/demand-plans/{demand_plan}/submit",
         "demand_planner",
-        **{"If-Match": late.headers["ETag"]},
+        **{"If-Match": late.headers["ETag"], "traceparent": TRACEPARENT},
     )
     assert submit.status_code == 200, submit.text
     stale = ("supply_review", "production_review", "pre_sop", "executive_sop")
@@ -184,6 +236,7 @@ def test_plans_follow_by_events_alone_and_executives_approve(
     assert _statuses(stack)["product_review"] == "completed"
 
     supply, production = _downstream_plans(stack, demand_plan)
+    _one_trace_spans_the_four_services(stack)
     _complete(stack, STEPS)
 
     pre_sop = _get(stack, "cycle", f"/cycles/{MONTH}/pre-sop")

@@ -33,7 +33,7 @@ from sop_shared.migrations import upgrade
 from sop_shared.outbox import OutboxRelay
 from sop_shared.problems import ProblemDetails, install_problem_handlers, problem_response
 from sop_shared.settings import ServiceSettings
-from sop_shared.tracing import span
+from sop_shared.tracing import configure_tracing, span
 
 log = logging.getLogger("sop.app")
 
@@ -158,6 +158,7 @@ def create_service_app(
     configure_logging(
         settings.service_name, settings.platform.log_level, settings.platform.log_json
     )
+    configure_tracing(settings.service_name)  # exports only when OTEL_TRACES_EXPORTER asks
     consumer_specs = list(consumers)
 
     @asynccontextmanager

@@ -46,8 +46,9 @@ def configure_tracing(service: str) -> bool:
     provider = TracerProvider(
         resource=Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service)})
     )
-    if exporter_name == "console":
-        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+    if exporter_name == "console":  # one JSON object per line, as log shippers expect
+        exporter = ConsoleSpanExporter(formatter=lambda s: s.to_json(indent=None) + os.linesep)
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     else:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

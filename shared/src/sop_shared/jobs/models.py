@@ -36,6 +36,9 @@ class Job(SQLModel, table=True):
     )
     error: str | None = Field(default=None)
     created_by: str = Field(default="system", max_length=200)
+    # The trace of the request or event that queued the job: the job's span continues it,
+    # so the events the job publishes stay in the same trace (W3C traceparent, 55 chars).
+    traceparent: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     started_at: datetime | None = None
     finished_at: datetime | None = None

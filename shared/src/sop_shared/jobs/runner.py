@@ -8,6 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -16,6 +17,7 @@ from sop_shared.db import transaction
 from sop_shared.jobs.models import Job, JobState
 from sop_shared.metrics import JOBS
 from sop_shared.problems import NotFound
+from sop_shared.tracing import current_traceparent, span
 
 log = logging.getLogger("sop.jobs")
 
@@ -26,7 +28,13 @@ Work = Callable[[Engine, uuid.UUID, Callable[[float, str | None], None]], dict[s
 def create_job(
     session: Session, *, kind: str, params: dict[str, Any], created_by: str, total_parts: int = 1
 ) -> Job:
-    job = Job(kind=kind, params=params, created_by=created_by, total_parts=max(total_parts, 1))
+    job = Job(
+        kind=kind,
+        params=params,
+        created_by=created_by,
+        total_parts=max(total_parts, 1),
+        traceparent=current_traceparent(),
+    )
     session.add(job)
     session.flush()
     return job
@@ -124,17 +132,19 @@ class JobRunner:
             return 0
         with Session(self.engine) as session:
             queued = session.exec(
-                select(Job.id, Job.kind)
+                select(Job.id, Job.kind, Job.traceparent)
                 .where(col(Job.state) == JobState.queued, col(Job.kind).in_(list(self.handlers)))
                 .order_by(col(Job.created_at))
                 .limit(20)
             ).all()
         started = 0
-        for job_id, kind in queued:
+        for job_id, kind, traceparent in queued:
             if job_id in self._inflight or not claim(self.engine, job_id):
                 continue
             self._inflight.add(job_id)
-            future = self.pool.submit(self.run, job_id, kind, self.handlers[kind], claimed=True)
+            future = self.pool.submit(
+                self.run, job_id, kind, self.handlers[kind], claimed=True, traceparent=traceparent
+            )
             future.add_done_callback(lambda _f, j=job_id: self._inflight.discard(j))
             started += 1
         return started
@@ -150,7 +160,24 @@ class JobRunner:
     def submit(self, job_id: uuid.UUID, kind: str, work: Work) -> Future[None]:
         return self.pool.submit(self.run, job_id, kind, work)
 
-    def run(self, job_id: uuid.UUID, kind: str, work: Work, *, claimed: bool = False) -> None:
+    def run(
+        self,
+        job_id: uuid.UUID,
+        kind: str,
+        work: Work,
+        *,
+        claimed: bool = False,
+        traceparent: str | None = None,
+    ) -> None:
+        with span(
+            f"job {kind}",
+            traceparent=traceparent,
+            kind=SpanKind.INTERNAL,
+            attributes={"sop.job.id": str(job_id), "sop.job.kind": kind},
+        ):
+            self._run(job_id, kind, work, claimed=claimed)
+
+    def _run(self, job_id: uuid.UUID, kind: str, work: Work, *, claimed: bool) -> None:
         if not claimed:
             _set(self.engine, job_id, state=JobState.running, started_at=datetime.now(UTC))
 

@@ -38,8 +38,14 @@ test: install test-shared test-services test-e2e ## the whole suite (PostgreSQL 
 test-shared: install
 	$(PYTEST) shared/tests -m "not slow"
 
+# Each service in its own pytest process (one SQLModel metadata each), two at a time: the
+# suites mostly wait on the database and the broker, so two share the 2 cores well.
 test-services: install
-	@set -e; for s in $(SERVICES); do echo "== $$s"; $(PYTEST) services/$$s/tests -m "not slow"; done
+	@$(MAKE) --no-print-directory --output-sync=target -j2 $(foreach s,$(SERVICES),test-svc-$(s))
+
+test-svc-%: install
+	@echo "== $*"
+	$(PYTEST) services/$*/tests -m "not slow"
 
 test-e2e: install
 	$(PYTEST) tests -m "not slow"

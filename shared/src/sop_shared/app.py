@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from opentelemetry.trace import SpanKind
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from sop_shared.db import make_engine, read_only
@@ -143,6 +144,36 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         return await call_next(request)
 
 
+class BodyLimitMiddleware:
+    """Counts a body's bytes as they arrive: a chunked upload (no Content-Length, which
+    RequestContextMiddleware checks up front) over the limit is refused with the same 413
+    while the route is still reading it, so nothing is written and nothing is buffered here.
+    """
+
+    def __init__(self, app: Any, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body_bytes:
+                    raise StarletteHTTPException(
+                        413, detail=f"The body exceeds {self.max_body_bytes} bytes."
+                    )
+            return message
+
+        await self.app(scope, counted, send)
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -197,6 +228,7 @@ def create_service_app(
         separate_input_output_schemas=False,
     )
     app.state.settings = settings
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.platform.max_body_bytes)
     app.add_middleware(
         RequestContextMiddleware,
         service=settings.service_name,

@@ -62,9 +62,12 @@ KPI_JOB = "cycle-kpis"
 # --- decisions -------------------------------------------------------------------------
 
 
-def _decision(session: Session, *, month: str, decision_id: int) -> Decision:
+def _decision(
+    session: Session, *, month: str, decision_id: int, for_update: bool = False
+) -> Decision:
+    """``for_update`` locks the row so two If-Match edits cannot both pass the check."""
     cycle = get_cycle(session, month=month)
-    decision = session.get(Decision, decision_id)
+    decision = session.get(Decision, decision_id, with_for_update=True if for_update else None)
     if decision is None or decision.cycle_id != cycle.id:
         raise NotFound(f"Decision {decision_id} does not exist in cycle {month}.")
     return decision
@@ -102,7 +105,7 @@ def update_decision(
     if_match: int | None,
     actor: Caller,
 ) -> Decision:
-    decision = _decision(session, month=month, decision_id=decision_id)
+    decision = _decision(session, month=month, decision_id=decision_id, for_update=True)
     if if_match is not None and if_match != decision.version:
         raise PreconditionFailed(
             f"Decision {decision_id} is at version {decision.version}, not {if_match}.",

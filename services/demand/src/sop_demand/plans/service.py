@@ -76,8 +76,10 @@ LINE_FIELDS = (
 )
 
 
-def get_plan(session: Session, *, plan_id: uuid.UUID) -> DemandPlan:
-    plan = session.get(DemandPlan, plan_id)
+def get_plan(session: Session, *, plan_id: uuid.UUID, for_update: bool = False) -> DemandPlan:
+    """``for_update`` locks the row (PostgreSQL) so a concurrent edit waits, then sees the
+    new version and gets its 412, instead of both passing the If-Match check."""
+    plan = session.get(DemandPlan, plan_id, with_for_update=True if for_update else None)
     if plan is None:
         raise NotFound(f"Demand plan {plan_id} does not exist.")
     return plan
@@ -205,7 +207,7 @@ def apply_overrides(
     caller: Caller,
 ) -> DemandPlan:
     """Set product or family totals; a family's is split by baseline. All or nothing."""
-    plan = get_plan(session, plan_id=plan_id)
+    plan = get_plan(session, plan_id=plan_id, for_update=True)
     _check_version(plan, if_match)
     _editable(plan)
     repo = PlanRepository(session)
@@ -272,7 +274,7 @@ def submit_plan(
     session: Session, *, plan_id: uuid.UUID, if_match: int | None, caller: Caller
 ) -> DemandPlan:
     """Freeze the draft, supersede the previous submission, publish ``plan.changed``."""
-    plan = get_plan(session, plan_id=plan_id)
+    plan = get_plan(session, plan_id=plan_id, for_update=True)
     _check_version(plan, if_match)
     _editable(plan)
     repo = PlanRepository(session)

@@ -127,7 +127,8 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack
         ports={name: free_port() for name in SERVICES},
         broker_port=free_port(),
         database_urls=urls,
-        env={"SOP_ENV": "test", "SOP_LOG_LEVEL": "INFO"},
+        # a killed runner's job is failed 3 s after its last heartbeat (default 60 s)
+        env={"SOP_ENV": "test", "SOP_LOG_LEVEL": "INFO", "SOP_JOB_STALE_SECONDS": "3"},
         quiet=True,
     )
     try:

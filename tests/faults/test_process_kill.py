@@ -9,8 +9,10 @@
 Checked that it can fail (through a ``sitecustomize`` on the service processes, the repo
 untouched): with the Idempotency-Key ignored (``bulk.replay`` answering None) the second
 retry imported the 100 000 rows again instead of replaying the first answer and the test
-went red; with the start-up recovery disabled (``fail_interrupted`` a no-op) the killed
-job stayed ``running`` and the bounded wait for a final state went red.
+went red; with the recovery disabled (``fail_interrupted`` a no-op) the killed job stayed
+``running`` and the bounded wait for a final state went red. The recovery fails a job only
+once its runner's heartbeat is stale (3 s in this stack, ``SOP_JOB_STALE_SECONDS``), so a
+replica never fails another live replica's job (shared/tests/test_jobs.py).
 """
 
 from __future__ import annotations

@@ -200,8 +200,15 @@ def create_service_app(
         if settings.migrate_on_start:
             upgrade(service_dir, settings.database_url)
         if settings.run_workers:  # only a worker process recovers jobs cut off by a crash
-            fail_interrupted(engine, settings.service_name)
-        app.state.jobs = JobRunner(engine, settings.service_name, handlers=job_handlers)
+            fail_interrupted(
+                engine, settings.service_name, stale_after=settings.platform.job_stale_seconds
+            )
+        app.state.jobs = JobRunner(
+            engine,
+            settings.service_name,
+            handlers=job_handlers,
+            stale_after=settings.platform.job_stale_seconds,
+        )
         workers = (
             start_workers(settings, engine, consumer_specs) if settings.run_workers else Workers()
         )

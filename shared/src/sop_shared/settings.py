@@ -65,6 +65,9 @@ class PlatformSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = 200 * 1024 * 1024
+    # A running job whose runner has not beaten for this long was cut off (killed process,
+    # lost host) and is marked failed by any replica; live runners beat every quarter of it.
+    job_stale_seconds: float = Field(default=60.0, gt=0)
 
 
 class ServiceSettings(BaseSettings):

@@ -39,6 +39,10 @@ class Job(SQLModel, table=True):
     # The trace of the request or event that queued the job: the job's span continues it,
     # so the events the job publishes stay in the same trace (W3C traceparent, 55 chars).
     traceparent: str | None = Field(default=None, max_length=64)
+    # Which runner (host:pid:nonce) runs it and when it last said it was alive: a job is
+    # failed as interrupted only when its heartbeat is stale, never while a replica runs it.
+    owner: str | None = Field(default=None, max_length=200)
+    heartbeat_at: datetime | None = None
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     started_at: datetime | None = None
     finished_at: datetime | None = None

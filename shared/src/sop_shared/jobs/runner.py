@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry.trace import SpanKind
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -73,15 +76,23 @@ def complete_part(
     return job
 
 
-def fail_interrupted(engine: Engine, service: str) -> int:
-    """At start-up: single-part jobs left running were cut off; mark them failed.
+def fail_interrupted(engine: Engine, service: str, *, stale_after: float = 60.0) -> int:
+    """Fail single-part jobs left running by a runner that stopped beating (killed, lost).
 
-    Queued jobs are kept: the poller starts them, so work requested before a crash still runs.
+    Run at start-up and periodically by every runner. A job of a live replica keeps a fresh
+    heartbeat and is left alone, so replicas sharing a database do not fail each other's
+    work. Queued jobs are kept: the poller starts them, so work requested before a crash
+    still runs. (Clocks of replicas are assumed in sync, as NTP keeps them.)
     """
+    cutoff = datetime.now(UTC) - timedelta(seconds=stale_after)
     with transaction(engine) as session:
         result = session.exec(  # type: ignore[call-overload]
             update(Job)
-            .where(col(Job.state) == JobState.running, col(Job.total_parts) == 1)
+            .where(
+                col(Job.state) == JobState.running,
+                col(Job.total_parts) == 1,
+                or_(col(Job.heartbeat_at).is_(None), col(Job.heartbeat_at) < cutoff),
+            )
             .values(
                 state=JobState.failed,
                 error="interrupted: the service stopped while the job ran",
@@ -94,15 +105,32 @@ def fail_interrupted(engine: Engine, service: str) -> int:
     return count
 
 
-def claim(engine: Engine, job_id: uuid.UUID) -> bool:
+def claim(engine: Engine, job_id: uuid.UUID, owner: str) -> bool:
     """Atomically move a queued job to running; False if another worker or replica got it."""
+    now = datetime.now(UTC)
     with transaction(engine) as session:
         result = session.exec(  # type: ignore[call-overload]
             update(Job)
             .where(col(Job.id) == job_id, col(Job.state) == JobState.queued)
-            .values(state=JobState.running, started_at=datetime.now(UTC))
+            .values(state=JobState.running, started_at=now, owner=owner, heartbeat_at=now)
         )
         return bool(result.rowcount)
+
+
+def beat(engine: Engine, owner: str, job_ids: Collection[uuid.UUID]) -> None:
+    """Refresh the heartbeat of the jobs this runner is running."""
+    if not job_ids:
+        return
+    with transaction(engine) as session:
+        session.exec(  # type: ignore[call-overload]
+            update(Job)
+            .where(
+                col(Job.id).in_(list(job_ids)),
+                col(Job.owner) == owner,
+                col(Job.state) == JobState.running,
+            )
+            .values(heartbeat_at=datetime.now(UTC))
+        )
 
 
 class JobRunner:
@@ -119,10 +147,13 @@ class JobRunner:
         service: str,
         workers: int = 2,
         handlers: dict[str, Work] | None = None,
+        stale_after: float = 60.0,
     ) -> None:
         self.engine = engine
         self.service = service
         self.handlers = dict(handlers or {})
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stale_after = stale_after
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{service}-job")
         self._inflight: set[uuid.UUID] = set()
 
@@ -139,7 +170,7 @@ class JobRunner:
             ).all()
         started = 0
         for job_id, kind, traceparent in queued:
-            if job_id in self._inflight or not claim(self.engine, job_id):
+            if job_id in self._inflight or not claim(self.engine, job_id, self.owner):
                 continue
             self._inflight.add(job_id)
             future = self.pool.submit(
@@ -150,15 +181,25 @@ class JobRunner:
         return started
 
     def poll_forever(self, stop: threading.Event, interval: float = 0.25) -> None:
+        """Start queued jobs; every quarter of ``stale_after`` beat for the running ones and
+        fail those whose runner (here or on another replica) stopped beating."""
+        every = self.stale_after / 4
+        last_beat = time.monotonic()
         while not stop.is_set():
             try:
                 self.poll_once()
+                if time.monotonic() - last_beat >= every:
+                    last_beat = time.monotonic()
+                    beat(self.engine, self.owner, set(self._inflight))
+                    fail_interrupted(self.engine, self.service, stale_after=self.stale_after)
             except Exception:
                 log.exception("job poller error")
             stop.wait(interval)
 
     def submit(self, job_id: uuid.UUID, kind: str, work: Work) -> Future[None]:
-        return self.pool.submit(self.run, job_id, kind, work)
+        future = self.pool.submit(self.run, job_id, kind, work)
+        future.add_done_callback(lambda _f, j=job_id: self._inflight.discard(j))
+        return future
 
     def run(
         self,
@@ -179,7 +220,16 @@ class JobRunner:
 
     def _run(self, job_id: uuid.UUID, kind: str, work: Work, *, claimed: bool) -> None:
         if not claimed:
-            _set(self.engine, job_id, state=JobState.running, started_at=datetime.now(UTC))
+            now = datetime.now(UTC)
+            _set(
+                self.engine,
+                job_id,
+                state=JobState.running,
+                started_at=now,
+                owner=self.owner,
+                heartbeat_at=now,
+            )
+            self._inflight.add(job_id)
 
         def report(progress: float, message: str | None = None) -> None:
             _set(self.engine, job_id, progress=max(0.0, min(progress, 1.0)), message=message)

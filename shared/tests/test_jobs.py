@@ -1,0 +1,110 @@
+"""Jobs cut off by a crash are failed; jobs of a live runner (any replica) never are."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+
+from sop_shared.db import make_engine, transaction
+from sop_shared.jobs import JobRunner, create_job, fail_interrupted
+from sop_shared.jobs.models import Job
+from sop_shared.jobs.runner import beat, claim
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    eng = make_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
+    Job.__table__.create(eng)  # type: ignore[attr-defined]  # the table alone, no service
+    yield eng
+    eng.dispose()
+
+
+def _queued(engine: Engine, kind: str = "plan") -> uuid.UUID:
+    with transaction(engine) as session:
+        return create_job(session, kind=kind, params={}, created_by="t").id
+
+
+def _job(engine: Engine, job_id: uuid.UUID) -> Job:
+    with Session(engine) as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        return job
+
+
+def test_a_live_replicas_job_survives_another_replicas_start_up(engine: Engine) -> None:
+    """Replica B starting (or sweeping) must not fail what replica A is running. Checked that
+    it can fail: the former start-up rule (every running job) failed it."""
+    job_id = _queued(engine)
+    assert claim(engine, job_id, "replica-a")
+    assert fail_interrupted(engine, "svc", stale_after=60) == 0
+    assert _job(engine, job_id).state == "running"
+
+
+def test_a_job_whose_runner_stopped_beating_is_failed(engine: Engine) -> None:
+    job_id = _queued(engine)
+    assert claim(engine, job_id, "replica-a")
+    old = datetime.now(UTC) - timedelta(seconds=120)
+    with transaction(engine) as session:
+        session.exec(update(Job).where(col(Job.id) == job_id).values(heartbeat_at=old))  # type: ignore[call-overload]
+    queued = _queued(engine)
+    assert fail_interrupted(engine, "svc", stale_after=60) == 1
+    job = _job(engine, job_id)
+    assert job.state == "failed"
+    assert job.error is not None
+    assert job.error.startswith("interrupted")
+    assert _job(engine, queued).state == "queued"  # requested work still runs
+
+
+def test_beat_refreshes_only_the_owners_jobs(engine: Engine) -> None:
+    mine, theirs = _queued(engine), _queued(engine)
+    assert claim(engine, mine, "a")
+    assert claim(engine, theirs, "b")
+    old = datetime.now(UTC) - timedelta(seconds=120)
+    with transaction(engine) as session:
+        session.exec(update(Job).values(heartbeat_at=old))  # type: ignore[call-overload]
+    beat(engine, "a", {mine, theirs})
+    assert fail_interrupted(engine, "svc", stale_after=60) == 1
+    assert _job(engine, mine).state == "running"
+    assert _job(engine, theirs).state == "failed"
+
+
+def test_a_long_job_outlives_the_stale_limit_because_its_runner_beats(engine: Engine) -> None:
+    """A job running four times longer than ``stale_after`` succeeds: the poller beats for
+    it and the sweep (same loop) leaves it alone. Checked that it can fail: without the
+    ``beat`` call the runner's own sweep failed the job after ``stale_after``."""
+    release = threading.Event()
+
+    def work(_engine: Engine, _job_id: uuid.UUID, _report: Any) -> dict[str, Any]:
+        release.wait(timeout=30)
+        return {"ok": True}
+
+    runner = JobRunner(engine, "svc", handlers={"plan": work}, stale_after=0.4)
+    stop = threading.Event()
+    poller = threading.Thread(target=runner.poll_forever, args=(stop, 0.02))
+    poller.start()
+    try:
+        job_id = _queued(engine)
+        deadline = time.monotonic() + 10
+        while _job(engine, job_id).state != "running" and time.monotonic() < deadline:
+            stop.wait(0.02)
+        stop.wait(1.6)  # four stale periods with the job running
+        assert _job(engine, job_id).state == "running"
+        release.set()
+        while _job(engine, job_id).state == "running" and time.monotonic() < deadline:
+            stop.wait(0.02)
+        assert _job(engine, job_id).state == "succeeded"
+    finally:
+        release.set()
+        stop.set()
+        poller.join(timeout=5)
+        runner.shutdown()

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/capacity_lp_bench.py                      # 2,000 x 50 x 24
     .venv/bin/python bench/capacity_lp_bench.py --solver ipm --threads 2
+    .venv/bin/python bench/capacity_lp_bench.py --demo --products 10000 --months 18 --repeat 1
 
 Prints model-build and solve times separately (best of --repeat runs), model size, status
 and objective, so solver options can be compared on the same instance.
@@ -101,6 +102,49 @@ def build_instance(
     )
 
 
+def demo_problem(n_products: int, n_months: int) -> PlanningProblem:
+    """The scaled demo company as the production-plan job sees it (see
+    capacity_service_bench.demo_instance), assembled without a database."""
+    import pandas as pd
+    from capacity_service_bench import demo_instance
+
+    from sop_capacity.planning_input import CostRates, MasterData, ScenarioParams, build_model
+    from sop_capacity.supply import requirements_frame
+
+    data = demo_instance(n_products, n_months)
+    calendars = pd.DataFrame(data["calendars"])
+    calendars["available_hours"] = np.maximum(  # as the calendars endpoint stores it
+        calendars["shifts"]
+        * calendars["hours_per_shift"]
+        * calendars["working_days"]
+        * calendars["efficiency"]
+        - calendars["maintenance_hours"],
+        0.0,
+    )
+    resources = pd.DataFrame(data["resources"])
+    for column, default in (("labour_pool", None), ("overtime_hour_cost", 0.0)):
+        if column not in resources:
+            resources[column] = default
+    resources["overtime_hour_cost"] = resources["overtime_hour_cost"].fillna(0.0)
+    resources["kind"] = resources["kind"].fillna("line")
+    master = MasterData(
+        resources=resources[["code", "site", "kind", "labour_pool", "overtime_hour_cost"]],
+        calendars=calendars[["resource", "month", "available_hours", "max_overtime_hours"]],
+        routings=pd.DataFrame(data["routings"]),
+        workforce=pd.DataFrame(data["workforce"]),
+        products=pd.DataFrame(
+            {
+                "code": data["products"],
+                "price": data["prices"].values(),
+                "cost": data["costs"].values(),
+            }
+        ),
+        scenario=ScenarioParams(),
+    )
+    requirements = requirements_frame(data["requirements"], source="demo")
+    return build_model(requirements, master, rates=CostRates()).problem()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=2000)
@@ -111,12 +155,22 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--presolve", default=None, help="HiGHS presolve: on|off|choose")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--demo", action="store_true", help="the scaled demo company's shape")
+    parser.add_argument(
+        "--option", action="append", default=[], help="any HiGHS option, e.g. simplex_strategy=4"
+    )
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    problem = build_instance(args.products, args.resources, args.months, args.seed)
+    if args.demo:
+        problem = demo_problem(args.products, args.months)
+    else:
+        problem = build_instance(args.products, args.resources, args.months, args.seed)
     gen_s = time.perf_counter() - t0
-    options = {"presolve": args.presolve} if args.presolve else {}
+    options: dict[str, object] = {"presolve": args.presolve} if args.presolve else {}
+    for option in args.option:
+        key, _, value = option.partition("=")
+        options[key] = int(value) if value.lstrip("-").isdigit() else value
 
     builds, solves, walls = [], [], []
     for _ in range(args.repeat):
@@ -131,7 +185,7 @@ def main() -> None:
         f"months, {len(problem.methods)} methods, {len(problem.pools)} labour pools, "
         f"seed {args.seed} (generated in {gen_s:.2f} s)"
     )
-    print(f"solver={args.solver} threads={args.threads or 'default'} presolve={args.presolve}")
+    print(f"solver={args.solver} threads={args.threads or 'default'} options={options}")
     print(
         f"model: {plan.n_variables:,} variables, {plan.n_constraints:,} constraints, "
         f"{plan.n_nonzeros:,} nonzeros"

@@ -3,13 +3,16 @@
     .venv/bin/python bench/capacity_service_bench.py                   # 2,000 x 50 x 24
     .venv/bin/python bench/capacity_service_bench.py --products 200 --resources 10 --months 12
     .venv/bin/python bench/capacity_service_bench.py --database postgresql://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/capacity_service_bench.py --shape demo --products 10000 --months 18
 
 Creates a fresh database (dropped at the end), loads master data through the bulk
 endpoints (resources, labour pools, calendars, routings, workforce), serves the supply
 plan's production requirements from an in-memory fake of the supply service, then runs
 the ``production-plan`` job exactly as the service does: fetch over HTTP, read master
 data, build the model (numpy), solve with HiGHS, write plan + lines + positions + loads
-with COPY and the outbox event in one transaction. Prints each phase separately.
+with COPY and the outbox event in one transaction. Prints each phase (fetch, read, build,
+solve, compare = chase/level, write) in wall and CPU seconds, and the plan's total cost so
+runs before and after a change can be compared.
 
 The instance follows bench/capacity_lp_bench.py: seasonal requirements, a preferred
 method per product and a dearer alternate for ~40 %, capacity near the average load, one
@@ -27,6 +30,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pandas as pd
 import psycopg
 from fastapi.testclient import TestClient
 from sqlalchemy import func
@@ -44,6 +48,8 @@ from sop_shared.migrations import upgrade
 from sop_shared.readmodels.products import apply_product_changed
 from sop_shared.settings import AuthSettings
 
+DEMO_MONTH = "2027-01"
+PHASES = ["fetch", "read", "build", "solve", "compare", "write"]
 SERVICE_DIR = Path(__file__).resolve().parents[1] / "services" / "capacity"
 MONTHS0 = (2027, 1)
 
@@ -51,6 +57,26 @@ MONTHS0 = (2027, 1)
 def months(n: int) -> list[str]:
     y, m = MONTHS0
     return [f"{y + (m - 1 + i) // 12}-{(m - 1 + i) % 12 + 1:02d}" for i in range(n)]
+
+
+MAX_MEAN_HOURS = 2000.0
+WORKING_DAYS = 22
+
+
+def calendar_fields(hours: float) -> dict[str, float]:
+    """Shifts, hours per shift, working days and efficiency (<= 1 where possible) giving
+    ``hours`` regular hours; refuses what no calendar can hold."""
+    shifts = float(min(max(np.ceil(hours / (WORKING_DAYS * 24.0)), 1.0), 4.0))
+    per_shift = min(max(hours / (shifts * WORKING_DAYS), 1e-6), 24.0)
+    efficiency = hours / (shifts * per_shift * WORKING_DAYS)
+    if efficiency > 2.0:
+        raise SystemExit(f"{hours:.0f} h a month do not fit a calendar")
+    return {
+        "shifts": shifts,
+        "working_days": WORKING_DAYS,
+        "hours_per_shift": per_shift,
+        "efficiency": efficiency,
+    }
 
 
 def instance(n_products: int, n_resources: int, n_months: int, seed: int) -> dict[str, Any]:
@@ -92,6 +118,13 @@ def instance(n_products: int, n_resources: int, n_months: int, seed: int) -> dic
 
     load = np.zeros((n_resources, n_months))
     np.add.at(load, primary, hours[:, None] * requirement)
+    # Few resources for many products: slow the clock rather than exceed what a calendar
+    # can hold (4 shifts x 24 h x 22 days at 200 % efficiency), as the scaled demo does.
+    scale = min(1.0, MAX_MEAN_HOURS / float(load.mean(axis=1).max()))
+    hours *= scale
+    load *= scale
+    for route in routings:
+        route["hours_per_unit"] *= scale
     mean_load = load.mean(axis=1)
     available = np.repeat((mean_load * rng.uniform(0.95, 1.1, n_resources))[:, None], n_months, 1)
     available[rng.random((n_resources, n_months)) < 0.1] *= 0.5
@@ -128,23 +161,16 @@ def instance(n_products: int, n_resources: int, n_months: int, seed: int) -> dic
         for r in range(n_resources)
     ]
     labels = months(n_months)
-    calendars = []
-    for r in range(n_resources):
-        pooled = r < 5 * n_pools
-        for i, month in enumerate(labels):
-            hours_needed = float(available[r, i])
-            per_shift = min(max(hours_needed / 80.0, 1e-6), 24.0)
-            calendars.append(
-                {
-                    "resource": lines[r],
-                    "month": month,
-                    "shifts": 4,
-                    "working_days": 20,
-                    "hours_per_shift": per_shift,
-                    "efficiency": hours_needed / (80.0 * per_shift),
-                    "max_overtime_hours": None if pooled else 0.15 * hours_needed,
-                }
-            )
+    calendars = [
+        {
+            "resource": lines[r],
+            "month": month,
+            **calendar_fields(float(available[r, i])),
+            "max_overtime_hours": None if r < 5 * n_pools else 0.15 * float(available[r, i]),
+        }
+        for r in range(n_resources)
+        for i, month in enumerate(labels)
+    ]
     p_idx, t_idx = np.nonzero(requirement > 0)
     requirements = [
         {
@@ -168,6 +194,64 @@ def instance(n_products: int, n_resources: int, n_months: int, seed: int) -> dic
         "workforce": workforce,
         "calendars": calendars,
         "routings": routings,
+        "requirements": requirements,
+    }
+
+
+def demo_instance(n_products: int, n_months: int) -> dict[str, Any]:
+    """The cycle bench's company scaled to ``n_products`` (sop_cycle.demo: 3 sites, 3
+    families, 6 resources, 2 methods per made product) with the production requirements a
+    supply plan would send for its make item-sites: the last year's home-site sales of the
+    same month +4 % a year, safety stock half a month of the next month's requirement."""
+    from sop_cycle import demo  # the bench only borrows the generator
+
+    company = demo.build(DEMO_MONTH, products=n_products)
+    labels = company.horizon_months[:n_months]
+    history = pd.DataFrame(company.history)
+    make = pd.DataFrame([i for i in company.item_sites if i.get("make_or_buy") == "make"])
+    make = make[make["product"].isin({p["code"] for p in company.products})]
+    sales = history.pivot_table(index=["product", "site"], columns="month", values="quantity")
+    last_year = [demo.shift_month(m, -12 * (1 + i // 12)) for i, m in enumerate(labels)]
+    growth = np.array([1.04 ** (1 + i // 12) for i in range(len(labels))])
+    keys = pd.MultiIndex.from_frame(make[["product", "site"]])
+    # the NPI has no history: it borrows its analog's
+    analog = {p["code"]: p.get("analog_code") for p in company.products}
+    source = pd.MultiIndex.from_arrays(
+        [[analog[p] or p for p in make["product"]], make["site"].tolist()]
+    )
+    quantity = np.round(sales.reindex(source)[last_year].fillna(0.0).to_numpy() * growth)
+    cover = np.round(0.5 * np.concatenate([quantity[:, 1:], quantity[:, -1:]], axis=1))
+    p_idx, t_idx = np.divmod(np.arange(quantity.size), n_months)
+    products = keys.get_level_values(0).to_numpy(object)
+    sites = keys.get_level_values(1).to_numpy(object)
+    requirements = [
+        {
+            "product": pr,
+            "site": si,
+            "month": labels[t],
+            "quantity": float(q),
+            "safety_stock": float(ss),
+            "opening_stock": 0.0,
+        }
+        for pr, si, t, q, ss in zip(
+            products[p_idx].tolist(),
+            sites[p_idx].tolist(),
+            t_idx.tolist(),
+            quantity.ravel().tolist(),
+            cover.ravel().tolist(),
+            strict=True,
+        )
+    ]
+    calendars = [c for c in company.calendars if c["month"] in set(labels)]
+    return {
+        "products": [p["code"] for p in company.products],
+        "prices": {p["code"]: p["price"] for p in company.products},
+        "costs": {p["code"]: p["cost"] for p in company.products},
+        "families": {p["code"]: p["family"] for p in company.products},
+        "resources": company.resources,
+        "workforce": company.workforce,
+        "calendars": calendars,
+        "routings": company.routings,
         "requirements": requirements,
     }
 
@@ -201,14 +285,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--strategy", default="optimal", choices=["optimal", "chase", "level"])
+    parser.add_argument(
+        "--shape",
+        default="random",
+        choices=["random", "demo"],
+        help="demo: the cycle bench's company scaled to --products (--resources ignored)",
+    )
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    data = instance(args.products, args.resources, args.months, args.seed)
+    if args.shape == "demo":
+        data = demo_instance(args.products, args.months)
+    else:
+        data = instance(args.products, args.resources, args.months, args.seed)
     print(
-        f"instance: {args.products} products x {args.resources} lines (+{len(data['workforce'])} "
-        f"crews) x {args.months} months; {len(data['routings'])} methods, "
-        f"{len(data['requirements'])} requirement rows (generated in {time.perf_counter() - t0:.2f} s)"
+        f"instance ({args.shape}): {len(data['products'])} products, "
+        f"{len(data['resources'])} resources ({len(data['workforce'])} crews) x {args.months} "
+        f"months; {len(data['routings'])} routings, {len(data['requirements'])} requirement "
+        f"rows (generated in {time.perf_counter() - t0:.2f} s)"
     )
     url = fresh_database(args.database)
     try:
@@ -231,7 +325,7 @@ def main() -> None:
                         data={
                             "code": code,
                             "name": code,
-                            "family": "F",
+                            "family": data.get("families", {}).get(code, "F"),
                             "category": "C",
                             "price": data["prices"][code],
                             "cost": data["costs"][code],
@@ -260,9 +354,9 @@ def main() -> None:
             accepted.raise_for_status()
             job_id = uuid.UUID(accepted.json()["id"])
             runner = app.state.jobs
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             runner.run(job_id, "production-plan", runner.handlers["production-plan"])
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             with Session(engine) as session:
                 job = session.get(Job, job_id)
                 assert job is not None
@@ -284,17 +378,14 @@ def main() -> None:
                 f"{plan['totals']['ending_backorder']:,.0f}, overtime hours "
                 f"{plan['totals']['overtime_hours']:,.0f}"
             )
-            print(
-                f"model build (fetch excluded: read master data, numpy model, rough-cut, "
-                f"HiGHS model): {plan['build_seconds']:.2f} s"
-            )
-            print(f"solve (HiGHS run): {plan['solve_seconds']:.2f} s")
-            print(
-                f"write (plan + rows by COPY + outbox, one transaction): {plan['write_seconds']:.2f} s"
-            )
-            print(
-                f"job wall time (incl. fetch from supply and chase/level comparison): {wall:.2f} s"
-            )
+            print(f"total cost {plan['costs']['total']:.6f}")
+            print(f"load average: {Path('/proc/loadavg').read_text().strip()}")
+            print(f"{'phase':<10} {'wall s':>8} {'cpu s':>8}")
+            phases = result["phases"]  # stored as JSON: keys come back in any order
+            for name in sorted(phases, key=PHASES.index):
+                seconds = phases[name]
+                print(f"{name:<10} {seconds['wall']:8.2f} {seconds['cpu']:8.2f}")
+            print(f"{'job':<10} {wall:8.2f} {cpu:8.2f}")
     finally:
         drop(args.database, url)
         print("database dropped")

@@ -387,3 +387,40 @@ def test_random_plans_respect_capacity_and_balance(seed):
     assert np.all(plan.backorder >= -tol)
     # The cost breakdown is the objective (no tie-break here).
     assert plan.costs.total == pytest.approx(plan.objective, rel=1e-6, abs=1e-6)
+
+
+class TestWarmStart:
+    # Two products, each 60 units a month for 2 months, both made at 1 h/unit on line 0
+    # (cost 1) or line 1 (cost 2); line 0 has 100 h a month, line 1 has 100 h.
+    # The start plan puts product 0 (60 h) on line 0 and, line 0 being then 20 h short,
+    # product 1 on line 1: cost 2 x (60 x 1 + 60 x 2) = 360. The optimum fills line 0:
+    # per month 100 units at 1 + 20 at 2 = 140, so 280 over the horizon.
+    def problem(self) -> PlanningProblem:
+        methods = [
+            Method(p, r, hours_per_unit=1.0, cost_per_unit=1.0 + r, priority=1 + r)
+            for p in (0, 1)
+            for r in (0, 1)
+        ]
+        return PlanningProblem(
+            requirement=[[60, 60], [60, 60]],
+            available_hours=[[100, 100], [100, 100]],
+            methods=methods,
+            holding_cost=0.1,
+            backorder_cost=10.0,
+        )
+
+    def test_start_basis_reaches_the_cold_optimum(self):
+        warm = solve_plan(self.problem(), warm_start=True, tiebreak=0.0)
+        cold = solve_plan(self.problem(), warm_start=False, tiebreak=0.0)
+        assert warm.status == cold.status == "optimal"
+        assert warm.costs.total == pytest.approx(280.0)
+        assert cold.costs.total == pytest.approx(280.0)
+        np.testing.assert_allclose(warm.hours_used, [[100, 100], [20, 20]], atol=1e-9)
+
+    def test_falls_back_to_the_dual_simplex_when_the_start_is_far(self, monkeypatch):
+        from sop_capacity.planning import lp
+
+        monkeypatch.setattr(lp, "WARM_PIVOTS", -1e9)  # no primal pivot allowed: fall back
+        plan = solve_plan(self.problem(), warm_start=True, tiebreak=0.0)
+        assert plan.status == "optimal"
+        assert plan.costs.total == pytest.approx(280.0)

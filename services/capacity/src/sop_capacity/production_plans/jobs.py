@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -38,6 +39,25 @@ Report = Callable[[float, str | None], None]
 WRITE_ATTEMPTS = 3
 
 
+class Phases:
+    """Wall and CPU seconds per phase of a run, so a slow run says where its time went
+    (CPU below wall means the machine was busy with something else)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, dict[str, float]] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.seconds[name] = {
+                "wall": round(time.perf_counter() - wall, 3),
+                "cpu": round(time.process_time() - cpu, 3),
+            }
+
+
 def _comparison(model: Any, chosen: Outcome, capacity: Any) -> dict[str, Any]:
     """The chosen plan's figures next to the heuristics' (cheap) on the same inputs."""
     out = {chosen.strategy: chosen.metrics(capacity)}
@@ -62,8 +82,10 @@ def compute_and_write(
     created_by: str,
     report: Report,
 ) -> dict[str, Any]:
+    phase = Phases()
     report(0.05, f"fetching production requirements of supply plan {params.supply_plan_id}")
-    requirements = gateway.production_requirements(params.supply_plan_id)
+    with phase("fetch"):
+        requirements = gateway.production_requirements(params.supply_plan_id)
 
     if requirements.empty:
         raise PlanRunError(
@@ -71,7 +93,7 @@ def compute_and_write(
         )
     report(0.15, "reading resources, calendars, routings and workforce")
     started = time.perf_counter()
-    with Session(engine) as session:
+    with phase("read"), Session(engine) as session:
         master = load_master_data(
             session,
             products=requirements["product"].unique().tolist(),
@@ -88,25 +110,28 @@ def compute_and_write(
         if params.backorder_rate_per_month is None
         else params.backorder_rate_per_month,
     )
-    model = build_model(
-        requirements, master, rates=rates, overtime_allowed=params.overtime_allowed is not False
-    )
-    before, _ = analyse(model, Thresholds())
+    with phase("build"):
+        model = build_model(
+            requirements, master, rates=rates, overtime_allowed=params.overtime_allowed is not False
+        )
+        before, _ = analyse(model, Thresholds())
     build_seconds = time.perf_counter() - started
 
     report(0.25, f"computing the {params.strategy} plan")
-    outcome = run_strategy(
-        model,
-        params.strategy,
-        time_limit=settings.lp_time_limit_seconds,
-        threads=settings.lp_threads,
-    )
-    comparison = _comparison(model, outcome, model.capacity_limit())
+    with phase("solve"):
+        outcome = run_strategy(
+            model,
+            params.strategy,
+            time_limit=settings.lp_time_limit_seconds,
+            threads=settings.lp_threads,
+        )
+    with phase("compare"):
+        comparison = _comparison(model, outcome, model.capacity_limit())
 
     report(0.85, "writing the plan")
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
-            with transaction(engine) as session:
+            with phase("write"), transaction(engine) as session:
                 plan = service.write_plan(
                     session,
                     params=params,
@@ -134,6 +159,7 @@ def compute_and_write(
         "solve_seconds": plan.solve_seconds,
         "write_seconds": plan.write_seconds,
         "warnings": plan.warnings[:10],
+        "phases": phase.seconds,
     }
 
 

@@ -200,6 +200,7 @@ def submitted(stack: DevStack) -> dict[str, Any]:
     return {"demand_plan": plan_id, "summary": summary}
 
 
+@pytest.mark.timeout(900)  # ~1 min on a quiet machine; the whole chain twice when it is busy
 def test_plans_follow_by_events_alone_and_executives_approve(
     stack: DevStack, submitted: dict[str, Any], cycle_events: KafkaConsumer
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -37,11 +38,21 @@ class Repository(Generic[M]):
         return self.session.exec(query).first()
 
     def list_page(
-        self, query: SelectOfScalar[M], *, order_by: Any, limit: int, offset: int
-    ) -> tuple[list[M], int]:
+        self,
+        query: SelectOfScalar[M],
+        *,
+        order_by: Any,
+        limit: int,
+        offset: int,
+        columns: Sequence[Any] = (),
+    ) -> tuple[list[Any], int]:
+        """A page and the total. With ``columns``, plain rows of those columns instead of ORM
+        objects: a read-only page of many lines then costs a fraction of the time."""
         total = self.session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = self.session.exec(query.order_by(order_by).limit(limit).offset(offset)).all()
-        return list(rows), int(total)
+        page = query.order_by(order_by).limit(limit).offset(offset)
+        if columns:
+            return list(self.session.execute(page.with_only_columns(*columns)).all()), int(total)
+        return list(self.session.exec(page).all()), int(total)
 
     def add(self, row: M) -> M:
         self.session.add(row)

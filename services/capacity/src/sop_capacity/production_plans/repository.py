@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -72,6 +73,9 @@ def _lines_query(
     )
 
 
+LINE_COLUMNS = ("product", "site", "month", "resource", "quantity", "hours", "cost")
+
+
 class LineRepository(Repository[ProductionPlanLine]):
     """Lines of one plan: pages for screens, a stream for services."""
 
@@ -86,10 +90,14 @@ class LineRepository(Repository[ProductionPlanLine]):
         month: str | None,
         limit: int,
         offset: int,
-    ) -> tuple[list[ProductionPlanLine], int]:
+    ) -> tuple[list[Any], int]:
         query = _lines_query(plan_id, product, resource, month)
         return self.list_page(
-            query, order_by=col(ProductionPlanLine.resource), limit=limit, offset=offset
+            query,
+            order_by=col(ProductionPlanLine.resource),
+            limit=limit,
+            offset=offset,
+            columns=[getattr(ProductionPlanLine, c) for c in LINE_COLUMNS],
         )
 
     def iter_lines(

@@ -1,8 +1,9 @@
 """A forecast run end to end through the job path, beside statsforecast called directly.
 
-(a) statsforecast direct: ``forecast_bench.reference`` — per class family one StatsForecast
-    with that family's candidate models, ``cross_validation`` with the same windows, then
-    ``forecast`` of the horizon (the work any selection must do), in this process.
+(a) statsforecast direct: ``forecast_bench.reference`` — per class family that family's
+    candidate models through ``cross_validation`` with the same windows and refit setting
+    as the engine (AutoETS/AutoTheta fitted once, ``refit=False``), then ``forecast`` of the
+    horizon (the work any selection must do), in this process.
 (b) the engine alone: ``select_and_forecast`` on the same frame, in this process.
 (c) end to end: ``POST /api/v1/forecast-runs`` to the demand service (its own process, on
     PostgreSQL, with the embedded Kafka broker) → the job and one partition event per
@@ -17,7 +18,7 @@ intermittent and lumpy series), horizon 24, families of ``--family-size`` produc
 warmed up in both processes before anything is timed. The figure is (c) / (a).
 
     .venv/bin/python bench/demand_forecast_run_bench.py --series 1000
-    .venv/bin/python bench/demand_forecast_run_bench.py --series 10000   # ~1 h on 2 shared cores
+    .venv/bin/python bench/demand_forecast_run_bench.py --series 10000 --skip-engine  # ~25 min
     [--family-size 500] [--skip-reference] [--admin-url postgresql://...]
 """
 
@@ -208,12 +209,18 @@ def main() -> None:
         t, c = time.perf_counter(), cpu_seconds()
         reference(history, args.horizon, n_jobs=-1)
         direct = (time.perf_counter() - t, cpu_seconds() - c)
-        print(f"(a) statsforecast direct:      {direct[0]:8.1f} s wall  {direct[1]:8.1f} s cpu")
+        print(
+            f"(a) statsforecast direct:      {direct[0]:8.1f} s wall  {direct[1]:8.1f} s cpu"
+            f"  (load average {os.getloadavg()[0]:.1f})"
+        )
     if not args.skip_engine:
         t, c = time.perf_counter(), cpu_seconds()
         select_and_forecast(history, args.horizon, n_jobs=-1)
         engine = (time.perf_counter() - t, cpu_seconds() - c)
-        print(f"(b) select_and_forecast:       {engine[0]:8.1f} s wall  {engine[1]:8.1f} s cpu")
+        print(
+            f"(b) select_and_forecast:       {engine[0]:8.1f} s wall  {engine[1]:8.1f} s cpu"
+            f"  (load average {os.getloadavg()[0]:.1f})"
+        )
 
     # (c) through the service
     url = create_database(args.admin_url)
@@ -239,7 +246,7 @@ def main() -> None:
         print(
             f"(c) end to end via the job path: {e2e:8.1f} s wall  {e2e_cpu:8.1f} s cpu"
             f"  ({len(families)} partitions, {partition_seconds:.1f} s inside the handlers, "
-            f"{rows:,} forecasts stored)"
+            f"{rows:,} forecasts stored; load average {os.getloadavg()[0]:.1f})"
         )
         if direct is not None:
             print(

@@ -1,14 +1,17 @@
 """Cost of select_and_forecast against calling statsforecast directly.
 
-Reference (a): per class family, one StatsForecast with that family's candidate models,
-``cross_validation`` with the same windows, then ``forecast`` of the horizon with all
-candidates (intervals where the models have them). Engine (b): ``select_and_forecast``,
+Reference (a): per class family, that family's candidate models through ``cross_validation``
+with the same windows and the same refit setting per model as the engine
+(``engine.backtest_calls``: AutoETS and AutoTheta fitted once and carried forward,
+``refit=False``; the cheap models without ``forward`` refitted per window), then ``forecast``
+of the horizon with all candidates (intervals where the models have them), the same
+``fallback_model``. Engine (b): ``select_and_forecast``,
 selection included. Same seeded synthetic data (seasonal, trending, intermittent, lumpy
 monthly series, 36 months), same process, numba warmed up once before either is timed.
 
-    .venv/bin/python bench/forecast_bench.py                     # 1,000 series x 2, ~4-7 min
+    .venv/bin/python bench/forecast_bench.py                     # 1,000 series x 2, ~4 min
     .venv/bin/python bench/forecast_bench.py --series 200 --repeat 1           # quick check
-    .venv/bin/python bench/forecast_bench.py --series 10000 --repeat 1  # ~30 min, 2 shared cores
+    .venv/bin/python bench/forecast_bench.py --series 10000 --repeat 1  # ~15 min, 2 shared cores
 
 Wall time on a shared 2-core machine swings 2-3x with other load, so the CPU time of the
 process and its pool workers is reported too; runs are interleaved and the best kept.
@@ -27,9 +30,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from statsforecast import StatsForecast
+from statsforecast.models import Naive
 
 from sop_demand.forecasting import classify_demand, select_and_forecast
-from sop_demand.forecasting.engine import TIER_BACKTEST, candidate_models
+from sop_demand.forecasting.engine import TIER_BACKTEST, backtest_calls, candidate_models
 
 SEASON = 12
 
@@ -78,8 +82,10 @@ def reference(history: pd.DataFrame, horizon: int, n_jobs: int) -> None:
             continue
         sub = history[history["unique_id"].isin(ids)]
         models = candidate_models(family, TIER_BACKTEST, SEASON)
-        sf = StatsForecast(models=models, freq="MS", n_jobs=n_jobs)
-        sf.cross_validation(df=sub, h=min(horizon, 6), n_windows=3, step_size=3)
+        for group, refit in backtest_calls(models):  # the engine's refit setting per model
+            sf = StatsForecast(models=group, freq="MS", n_jobs=n_jobs, fallback_model=Naive())
+            sf.cross_validation(df=sub, h=min(horizon, 6), n_windows=3, step_size=3, refit=refit)
+        sf = StatsForecast(models=models, freq="MS", n_jobs=n_jobs, fallback_model=Naive())
         level = [80, 95] if family == "smooth" else None  # Croston & co. have no native PI
         sf.forecast(df=sub, h=horizon, level=level)
 

@@ -1,6 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from statsforecast import StatsForecast
+from statsforecast.models import AutoETS, Naive
 
 from sop_demand.forecasting import forecast_partitions, select_and_forecast
 from sop_demand.forecasting.engine import (
@@ -9,6 +11,8 @@ from sop_demand.forecasting.engine import (
     TIER_SHORT,
     TIER_TOO_SHORT,
     _choose,
+    backtest_calls,
+    candidate_models,
 )
 
 SEASONAL_MODELS = {"SeasonalNaive", "AutoETS", "AutoTheta"}
@@ -101,6 +105,36 @@ def test_choose_rule_on_hand_scores():
     )
     assert _choose(scores, n_single=2, margin=0.2).tolist() == [2, 0, 2, 0]
     assert _choose(scores, n_single=2, margin=0.0).tolist() == [0, 0, 2, 0]
+
+
+def test_backtest_fits_forward_models_once_and_refits_the_cheap_ones():
+    def names(family):
+        calls = backtest_calls(candidate_models(family, TIER_BACKTEST, 12))
+        return [([repr(m) for m in group], refit) for group, refit in calls]
+
+    assert names("smooth") == [(["AutoETS", "AutoTheta"], False), (["SeasonalNaive"], True)]
+    assert names("intermittent") == [
+        (["CrostonOptimized", "TSB", "ADIDA", "IMAPA", "SeasonalNaive"], True)
+    ]
+
+
+def test_autoets_score_is_its_fit_once_backtest(result):
+    # MASE of AutoETS = mean |backtest error| over 3 windows x 6 months, where AutoETS is
+    # fitted once on months 0..23 and carried forward (refit=False), divided by the
+    # in-sample seasonal-naive MAE mean |y_t - y_(t-12)|, t = 12..35.
+    hist = _history()
+    seasonal = hist[hist["unique_id"] == "seasonal"]
+    y = seasonal["y"].to_numpy()
+    scale = np.abs(y[12:] - y[:-12]).mean()
+    cv = StatsForecast(models=[AutoETS(season_length=12)], freq="MS", fallback_model=Naive())
+    with np.errstate(all="ignore"):
+        once = cv.cross_validation(df=seasonal, h=6, n_windows=3, step_size=3, refit=False)
+        every = cv.cross_validation(df=seasonal, h=6, n_windows=3, step_size=3)
+    expected = np.abs(once["y"] - once["AutoETS"]).mean() / scale
+    refitted = np.abs(every["y"] - every["AutoETS"]).mean() / scale
+    score = result.selections.set_index("unique_id").loc["seasonal", "scores"]["AutoETS"]
+    assert score == pytest.approx(expected, rel=1e-9)
+    assert score != pytest.approx(refitted, rel=1e-6)  # so the test tells the two apart
 
 
 def test_horizon_and_dates(result):

@@ -27,7 +27,12 @@ e.g. one product family, can be forecast on its own and gives the same numbers):
   months, step 3: the windows together cover the last 12 months, so every calendar month is
   scored once, and the first window still trains on two seasons of a 36-month history.
   Six months is the S&OP decision range (supply and capacity lead times); scoring longer
-  lags mostly measures noise.
+  lags mostly measures noise. AutoETS and AutoTheta are fitted once per series, on the
+  first window's training part, and carried through the later windows with those
+  parameters (statsforecast ``refit=False``, their ``forward``): the model's form and
+  parameters stay those of 12 months ago, which is how a forecast made then would have done,
+  and it halves the cost of the whole run (AutoETS fits were 3 of the 4 per series). The
+  cheap models without ``forward`` are refitted per window (``backtest_calls``).
 * Score: smooth/erratic series by MASE (mean absolute backtest error over the in-sample
   seasonal-naive MAE); intermittent/lumpy series by RMSSE, because any absolute-error metric
   is minimised by the median, which is 0 for intermittent demand, and would reward forecasts
@@ -52,10 +57,12 @@ e.g. one product family, can be forecast on its own and gives the same numbers):
 * Output: means and bounds are clipped at 0 and made monotone
   (lo_95 <= lo_80 <= mean <= hi_80 <= hi_95).
 
-Cost: one ``cross_validation`` call per (tier, class family) group with all its candidates,
-then one ``forecast`` call per model with only the series whose choice uses it, so the
-engine never fits more than calling statsforecast directly with the same models and windows.
-Groups too small to repay a process pool run in-process.
+Cost: per (tier, class family) group, one ``cross_validation`` call per refit setting with
+all its candidates, then one ``forecast`` call per chosen candidate with its members and
+only the series that chose it, so the engine never fits more than calling statsforecast
+directly with the same models, windows and refit setting (bench/forecast_bench.py). Calls too
+small to repay a process pool (~0.3 s to start) run in-process. The AutoETS search space is
+statsforecast's full default (restricting it was not needed; figures in bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -319,6 +326,26 @@ def forecast_partitions(
         yield key, select_and_forecast(part[[ID, DS, Y]], horizon, **kwargs)
 
 
+def warm_up() -> None:
+    """Run every backtest-tier candidate once on tiny series, in this process.
+
+    statsforecast compiles its numba functions (the Croston family's exponential smoothing)
+    on first use, per process; a process that runs this first hands them compiled to the
+    pool workers it forks (see ``sop_demand.forecasts.pools``).
+    """
+    t = np.arange(36)
+    seasonal = 100 + 20 * np.sin(2 * np.pi * t / 12) + (t % 5)
+    intermittent = np.where(t % 4 == 0, 5.0 + t % 3, 0.0)
+    history = pd.DataFrame(
+        {
+            ID: np.repeat(["smooth", "intermittent"], t.size),
+            DS: np.tile(t, 2),
+            Y: np.concatenate([seasonal, intermittent]),
+        }
+    )
+    select_and_forecast(history, 3, n_jobs=1)
+
+
 # --------------------------------------------------------------------------- panel building
 
 
@@ -461,6 +488,20 @@ def _jobs(models: Sequence[Any], n_series: int, fits_per_series: int, n_jobs: in
     return n_jobs if cost >= _POOL_WORTH_MS else 1
 
 
+def backtest_calls(models: Sequence[Any]) -> list[tuple[list[Any], bool]]:
+    """``(models, refit)`` per ``cross_validation`` call of a backtest.
+
+    Models that statsforecast can ``forward`` (AutoETS, AutoTheta, Naive) are fitted once per
+    series, on the first window's training part, and carried forward through the later
+    windows with those parameters (``refit=False``); the others (SeasonalNaive, Croston, TSB,
+    ADIDA, IMAPA, HistoricAverage, SESOpt) have no ``forward`` and cost next to nothing, so
+    they are refitted per window. bench/forecast_bench.py calls statsforecast the same way.
+    """
+    once = [m for m in models if hasattr(m, "forward")]
+    every = [m for m in models if not hasattr(m, "forward")]
+    return [(group, refit) for group, refit in ((once, False), (every, True)) if group]
+
+
 def _backtest_errors(
     panel: _Panel,
     idx: np.ndarray,
@@ -472,24 +513,27 @@ def _backtest_errors(
     """Signed errors y - yhat, shape (n_series, n_models, n_windows * h)."""
     h, windows, step = backtest
     df = _long_frame(panel, idx)
-    sf = StatsForecast(
-        models=list(models),
-        freq=1,
-        n_jobs=_jobs(models, idx.size, windows, n_jobs),
-        fallback_model=Naive(),
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cv = sf.cross_validation(df=df, h=h, n_windows=windows, step_size=step)
     per_series = windows * h
-    got = cv[ID].to_numpy()[::per_series]
-    if got.size != idx.size or np.any(got != idx):
-        raise RuntimeError("unexpected cross-validation row order")
-    actual = cv[Y].to_numpy(dtype=float).reshape(idx.size, 1, per_series)
-    preds = np.stack(
-        [cv[repr(m)].to_numpy(dtype=float).reshape(idx.size, per_series) for m in models], axis=1
-    )
-    return actual - preds
+    preds: dict[str, np.ndarray] = {}
+    actual = None
+    for group, refit in backtest_calls(models):
+        sf = StatsForecast(
+            models=group,
+            freq=1,
+            n_jobs=_jobs(group, idx.size, 1 if not refit else windows, n_jobs),
+            fallback_model=Naive(),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cv = sf.cross_validation(df=df, h=h, n_windows=windows, step_size=step, refit=refit)
+        got = cv[ID].to_numpy()[::per_series]
+        if got.size != idx.size or np.any(got != idx):
+            raise RuntimeError("unexpected cross-validation row order")
+        actual = cv[Y].to_numpy(dtype=float).reshape(idx.size, 1, per_series)
+        for m in group:
+            preds[repr(m)] = cv[repr(m)].to_numpy(dtype=float).reshape(idx.size, per_series)
+    assert actual is not None
+    return actual - np.stack([preds[repr(m)] for m in models], axis=1)
 
 
 def _score(errors: np.ndarray, scale: np.ndarray, metric: str) -> np.ndarray:
@@ -541,64 +585,62 @@ def _forecast_chosen(
     errors: np.ndarray | None,
     n_jobs: int,
 ) -> pd.DataFrame:
-    """Refit each model on the series whose chosen candidate uses it, then combine.
+    """Refit the chosen candidate's models on each series' whole history, then combine.
 
+    One ``forecast`` call per chosen candidate with all its members, so a combination's
+    models share one process pool and no model is fitted on a series that does not use it.
     A combination's mean and bounds are the averages of its members' (quantile averaging).
     """
-    n = idx.size
-    bound_keys = [f"{side}_{lv}" for lv in levels for side in ("lo", "hi")]
-    needed = np.zeros((len(models), n), dtype=bool)
-    for c, members in enumerate(candidates):
-        for k in members:
-            needed[k] |= choice == c
-    means = np.full((len(models), n, horizon), np.nan)
-    bounds = {key: np.full((len(models), n, horizon), np.nan) for key in bound_keys}
-    for k, model in enumerate(models):
-        sel = np.flatnonzero(needed[k])
-        if sel.size == 0:
-            continue
-        name = repr(model)
-        native = name in NATIVE_INTERVALS
-        sf = StatsForecast(
-            models=[model],
-            freq=1,
-            n_jobs=_jobs([model], sel.size, 1, n_jobs),
-            fallback_model=Naive(),
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fc = sf.forecast(
-                df=_long_frame(panel, idx[sel]), h=horizon, level=list(levels) if native else None
-            )
-        if not np.array_equal(fc[ID].to_numpy()[::horizon], idx[sel]):
-            raise RuntimeError("unexpected forecast row order")
-        mean = fc[name].to_numpy(dtype=float).reshape(sel.size, horizon)
-        means[k, sel] = mean
-        for lv in levels:
-            if native:
-                lo = fc[f"{name}-lo-{lv}"].to_numpy(dtype=float).reshape(sel.size, horizon)
-                hi = fc[f"{name}-hi-{lv}"].to_numpy(dtype=float).reshape(sel.size, horizon)
-            else:
-                assert errors is not None
-                e = errors[sel, k, :]
-                q_lo, q_hi = np.nanquantile(e, [(1 - lv / 100) / 2, (1 + lv / 100) / 2], axis=1)
-                lo = mean + q_lo[:, None]
-                hi = mean + q_hi[:, None]
-            bounds[f"lo_{lv}"][k, sel] = lo
-            bounds[f"hi_{lv}"][k, sel] = hi
     parts = []
     for c, members in enumerate(candidates):
         rows = np.flatnonzero(choice == c)
         if rows.size == 0:
             continue
-        m = list(members)
+        group = [models[k] for k in members]
+        native = all(repr(m) in NATIVE_INTERVALS for m in group)
+        sf = StatsForecast(
+            models=group,
+            freq=1,
+            n_jobs=_jobs(group, rows.size, 1, n_jobs),
+            fallback_model=Naive(),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fc = sf.forecast(
+                df=_long_frame(panel, idx[rows]),
+                h=horizon,
+                level=list(levels) if native else None,
+            )
+        if not np.array_equal(fc[ID].to_numpy()[::horizon], idx[rows]):
+            raise RuntimeError("unexpected forecast row order")
+
+        def column(col: str) -> np.ndarray:
+            return fc[col].to_numpy(dtype=float).reshape(rows.size, horizon)  # noqa: B023
+
+        means = []
+        bounds: dict[str, list[np.ndarray]] = {}
+        for k, model in zip(members, group, strict=True):
+            name = repr(model)
+            mean = column(name)
+            means.append(mean)
+            for lv in levels:
+                if native:
+                    lo, hi = column(f"{name}-lo-{lv}"), column(f"{name}-hi-{lv}")
+                else:
+                    assert errors is not None
+                    q_lo, q_hi = np.nanquantile(
+                        errors[rows, k, :], [(1 - lv / 100) / 2, (1 + lv / 100) / 2], axis=1
+                    )
+                    lo, hi = mean + q_lo[:, None], mean + q_hi[:, None]
+                bounds.setdefault(f"lo_{lv}", []).append(lo)
+                bounds.setdefault(f"hi_{lv}", []).append(hi)
         parts.append(
             _frame(
                 idx[rows],
                 horizon,
                 _name(models, members),
-                means[m][:, rows].mean(axis=0),
-                {key: b[m][:, rows].mean(axis=0) for key, b in bounds.items()},
+                np.mean(means, axis=0),
+                {key: np.mean(b, axis=0) for key, b in bounds.items()},
             )
         )
     return pd.concat(parts, ignore_index=True)

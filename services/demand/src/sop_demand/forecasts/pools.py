@@ -5,14 +5,17 @@ A service process also runs threads (Kafka consumers, the outbox relay, the job 
 uvicorn); a fork copies the locks those threads hold, and the child can wait on one forever
 (seen in the forecast-run benchmark: a partition hung, its pool worker asleep on a futex).
 A forkserver is a fresh single-threaded process that forks the workers instead; preloading
-the forecasting engine there keeps each worker's start as cheap as a fork.
+the forecasting engine there, and running it once on tiny series (``forecasts.preload``,
+~1 s once per service process), keeps each worker's start as cheap as a fork: without it every
+worker of every pool compiled statsforecast's numba functions again (seconds each when the
+machine is loaded).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 
-PRELOAD = ["sop_demand.forecasting.engine"]
+PRELOAD = ["sop_demand.forecasts.preload"]
 
 
 def use_forkserver() -> None:

@@ -6,8 +6,13 @@ starts with them compiled. Nothing else should import it.
 """
 
 import logging
+import warnings
 
 from sop_demand.forecasting.engine import warm_up
+
+# statsmodels' autocorrelation divides by zero on a flat series (AutoTheta's seasonality
+# test); the fit still works, and one warning per series flooded the service log.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"statsmodels\.")
 
 try:
     warm_up()

@@ -34,6 +34,9 @@ def check(service_dir: Path, url: str) -> None:
     command.check(alembic_config(service_dir, url))
 
 
+MIGRATION_LOCK = 0x50505F4D4947  # any constant: each service has a database of its own
+
+
 def run_env(context: Any, target_metadata: MetaData, default_url: str) -> None:
     """The body of every service's ``env.py`` (online mode; SQLite gets batch ALTERs)."""
     url = context.config.attributes.get("database_url") or default_url
@@ -58,6 +61,10 @@ def _run(context: Any, connection: Any, target_metadata: MetaData) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Replicas starting at once: one migrates, the others wait here, then find the
+            # version at head and do nothing (PostgreSQL DDL is transactional).
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
 
 

@@ -141,9 +141,14 @@ def _complete(stack: DevStack, steps: list[str]) -> None:
 
 
 def _downstream_plans(stack: DevStack, demand_plan: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The supply plan computed from ``demand_plan`` and the production plan from that, by events."""
+    """The supply plan computed from ``demand_plan`` and the production plan from that, by events.
+
+    The unconstrained supply plan is the one capacity plans from; the constrained recompute
+    that follows (same demand plan) may already exist when this looks."""
     supply = wait_until(
-        lambda: _plan_for(stack, "supply", "/supply-plans", "demand_plan_id", demand_plan),
+        lambda: _plan_for(
+            stack, "supply", "/supply-plans", "demand_plan_id", demand_plan, unconstrained=True
+        ),
         timeout=300,
         interval=1,
     )
@@ -158,10 +163,24 @@ def _downstream_plans(stack: DevStack, demand_plan: str) -> tuple[dict[str, Any]
 
 
 def _plan_for(
-    stack: DevStack, service: str, path: str, key: str, upstream: str
+    stack: DevStack,
+    service: str,
+    path: str,
+    key: str,
+    upstream: str,
+    *,
+    unconstrained: bool = False,
 ) -> dict[str, Any] | None:
     items = _get(stack, service, path, cycle=MONTH, scenario="base", limit=100)["items"]
-    return next((p for p in items if str(p.get(key)) == upstream), None)
+    return next(
+        (
+            p
+            for p in items
+            if str(p.get(key)) == upstream
+            and not (unconstrained and p.get("status") == "constrained")
+        ),
+        None,
+    )
 
 
 @pytest.fixture(scope="module")

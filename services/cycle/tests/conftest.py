@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from sop_cycle.main import create_app
 from sop_cycle.settings import CycleSettings
@@ -24,21 +23,6 @@ TODAY = date(2026, 12, 1)
 @pytest.fixture(scope="session")
 def service_dir() -> Path:
     return Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    """``sop_shared.testing.session``, restated here because the pytest-locust plugin (pulled
-    in with locust) registers a ``session`` fixture of its own that would shadow it."""
-    connection = engine.connect()
-    outer = connection.begin()
-    db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    try:
-        yield db
-    finally:
-        db.close()
-        outer.rollback()
-        connection.close()
 
 
 @pytest.fixture(scope="session")

@@ -94,7 +94,8 @@ def step_read(step: CycleStep, today: date) -> StepRead:
     )
 
 
-def _plan_read(ref: PlanRef | None) -> PlanRefRead | None:
+def plan_read(ref: PlanRef | None) -> PlanRefRead | None:
+    """A recorded plan as the API shows it (cycle detail, pre-S&OP, scenario views)."""
     if ref is None:
         return None
     return PlanRefRead(
@@ -121,7 +122,7 @@ def cycle_detail(session: Session, *, month: str, today: date) -> CycleDetail:
         created_by=cycle.created_by,
         version=cycle.version,
         steps=[step_read(s, today) for s in load_steps(session, cycle)],
-        current_plans={k: _plan_read(plans.get(k)) for k in ("demand", "supply", "production")},
+        current_plans={k: plan_read(plans.get(k)) for k in ("demand", "supply", "production")},
         approval=ApprovalRead.model_validate(approval) if approval else None,
     )
 

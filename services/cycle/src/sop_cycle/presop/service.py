@@ -15,10 +15,9 @@ import pandas as pd
 from sqlmodel import Session
 
 from sop_cycle.api.deps import end_read
-from sop_cycle.cycles.schemas import PlanRefRead
-from sop_cycle.cycles.service import get_cycle
+from sop_cycle.cycles.service import get_cycle, plan_read
 from sop_cycle.peers import Peers
-from sop_cycle.plans.schemas import CurrentPlans, PlanRef
+from sop_cycle.plans.schemas import CurrentPlans
 from sop_cycle.plans.service import current_plans
 from sop_cycle.presop import analysis
 from sop_cycle.presop.schemas import OpenDecision, PreSopView
@@ -97,19 +96,6 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         {k: (float(v) if isinstance(v, (np.floating, np.integer)) else v) for k, v in row.items()}
         for row in clean.to_dict("records")
     ]
-
-
-def plan_read(ref: PlanRef | None) -> PlanRefRead | None:
-    if ref is None:
-        return None
-    return PlanRefRead(
-        kind=ref.kind,
-        plan_id=ref.plan_id,
-        version=ref.version,
-        status=ref.status,
-        upstream_plan_id=ref.upstream_plan_id,
-        totals=ref.totals,
-    )
 
 
 def require_scenario(session: Session, *, month: str, scenario: str) -> None:

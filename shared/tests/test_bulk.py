@@ -52,3 +52,13 @@ def test_malformed_json_line_names_its_row() -> None:
             b'{"product":"A","month":"2026-01","quantity":1}\n{oops\n', "application/x-ndjson", Row
         )
     assert caught.value.errors[0].row == 2
+
+
+@pytest.mark.parametrize("content_type", ["text/csv", "application/x-ndjson", "application/json"])
+def test_a_body_that_is_not_utf8_is_a_problem_naming_the_body(content_type: str) -> None:
+    """An ERP export in Latin-1 gets a 422 naming the body, not an unhandled decode error
+    (a 500): it raised UnicodeDecodeError before the decode moved inside the reader."""
+    with pytest.raises(ValidationFailed) as caught:
+        parse_rows("product,month,quantity\nCafé,2026-01,1\n".encode("latin-1"), content_type, Row)
+    assert caught.value.errors[0].field == "body"
+    assert caught.value.errors[0].message.startswith("not UTF-8")

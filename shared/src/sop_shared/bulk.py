@@ -102,7 +102,15 @@ def media_type(request_content_type: str | None) -> str:
 def raw_records(body: bytes, content_type: str) -> Iterable[tuple[int, dict[str, Any]]]:
     """(row number, record) pairs; row numbers are 1-based data rows (CSV header excluded)."""
     kind = media_type(content_type)
-    text = body.decode("utf-8-sig")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(
+            "The body is not UTF-8 text.",
+            errors=[
+                FieldError(field="body", message=f"not UTF-8: {exc.reason} at byte {exc.start}")
+            ],
+        ) from exc
     if kind in CSV_TYPES:
         reader = csv.DictReader(io.StringIO(text))
         for i, row in enumerate(reader, start=1):

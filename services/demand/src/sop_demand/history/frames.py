@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sop_shared.bulk import CSV_TYPES, JSONL_TYPES, MAX_REPORTED_ERRORS, media_type
+from sop_shared.bulk import CSV_TYPES, MAX_REPORTED_ERRORS, media_type, raw_records
 from sop_shared.problems import FieldError, ValidationFailed
 
 MONTH_RE = re.compile(r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$")
@@ -85,10 +84,8 @@ def read_frame(
         )
     if kind in CSV_TYPES:
         frame = _read_csv(body, set(numeric))
-    elif kind in JSONL_TYPES:
-        frame = _read_jsonl(body)
-    else:
-        frame = _read_json(body)
+    else:  # JSON lines or a JSON array: the shared reader, then one frame
+        frame = _from_records([record for _, record in raw_records(body, kind)])
     if frame.empty:
         raise ValidationFailed(
             "The batch is empty.", errors=[FieldError(field="body", message="no rows")]
@@ -146,39 +143,6 @@ def _csv_problem(body: bytes, exc: Exception) -> ValidationFailed:
     return ValidationFailed(
         "The body is not valid CSV.", errors=[FieldError(field="body", message=str(exc)[:300])]
     )
-
-
-def _read_jsonl(body: bytes) -> pd.DataFrame:
-    records = []
-    text = body.decode("utf-8-sig")
-    for number, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValidationFailed(
-                f"Row {number} is not valid JSON. Nothing was written.",
-                errors=[FieldError(row=number, field="row", message=f"malformed JSON: {exc.msg}")],
-            ) from exc
-        records.append(record)
-    return _from_records(records)
-
-
-def _read_json(body: bytes) -> pd.DataFrame:
-    try:
-        data = json.loads(body.decode("utf-8-sig") or "[]")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(
-            "The body is not valid JSON.",
-            errors=[FieldError(field="body", message=f"malformed JSON: {exc}")],
-        ) from exc
-    if isinstance(data, dict) and isinstance(data.get("items"), list):
-        data = data["items"]
-    if not isinstance(data, list):
-        raise ValidationFailed(
-            "Send a JSON array of rows, JSON lines or CSV.",
-            errors=[FieldError(field="body", message="expected an array of rows")],
-        )
-    return _from_records(data)
 
 
 def _from_records(records: list[object]) -> pd.DataFrame:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -29,16 +28,12 @@ def test_a_reader_is_not_blocked_by_a_long_write(sqlite_file: str) -> None:
     with engine.connect() as writer:
         writer.begin()
         writer.execute(text("INSERT INTO t VALUES (2)"))  # holds the write lock, uncommitted
-        reader = make_engine(sqlite_file)
-        reader.dispose()
-        # a short busy timeout: without the deferred BEGIN this would fail, not just be slow
-        with read_only(reader).connect() as conn:
+        # a short busy timeout: without the deferred BEGIN this fails ("database is locked")
+        with read_only(make_engine(sqlite_file)).connect() as conn:
             conn.exec_driver_sql("PRAGMA busy_timeout=200")
             conn.commit()
-            started = time.perf_counter()
             with conn.begin():
                 assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 1
-            assert time.perf_counter() - started < 0.2
         writer.rollback()
 
 

@@ -166,6 +166,21 @@ class TestDecisions:
         )
         assert again.status_code == 412
 
+    @pytest.mark.parametrize("decision_id", [0, 2**63, 10**30])
+    def test_an_out_of_range_id_is_a_422_naming_it(
+        self, client: Any, token: Any, cycle: None, decision_id: int
+    ) -> None:
+        """Found by the fuzzer: 2**63 reached SQLite and failed as an integer overflow (500)."""
+        for method in ("get", "patch"):
+            response = client.request(
+                method,
+                f"{BASE}/decisions/{decision_id}",
+                json={"owner": "x"} if method == "patch" else None,
+                headers=token("executive"),
+            )
+            assert response.status_code == 422, response.text
+            assert response.json()["errors"][0]["field"].endswith("decision_id")
+
     def test_chosen_option_must_be_one_of_the_options(
         self, client: Any, token: Any, cycle: None
     ) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from sop_cycle.api.deps import CycleSettingsDep, PeersDep, TodayDep
@@ -27,6 +27,8 @@ from sop_shared.problems import problem_responses
 router = APIRouter(prefix="/cycles", tags=["executive"], responses=problem_responses(401, 403, 422))
 kpi_router = APIRouter(prefix="/kpis", tags=["kpis"], responses=problem_responses(401, 403, 422))
 
+# A row id: out-of-range ids are a 422, not an integer overflow in the database driver.
+DecisionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 # Separation of duties: only executives approve or send back, not administrators.
 Executive = Annotated[Caller, require_roles(Role.executive, admin=False)]
 MeetingMember = Annotated[Caller, require_roles(Role.sop_coordinator, Role.executive)]
@@ -75,7 +77,7 @@ def list_decisions(
     dependencies=[require_roles(*READ_ROLES)],
 )
 def get_decision(
-    month: MonthPath, decision_id: int, session: SessionDep, response: Response
+    month: MonthPath, decision_id: DecisionId, session: SessionDep, response: Response
 ) -> DecisionRead:
     decision = service.get_decision(session, month=month, decision_id=decision_id)
     set_etag(response, decision.version)
@@ -90,7 +92,7 @@ def get_decision(
 )
 def update_decision(
     month: MonthPath,
-    decision_id: int,
+    decision_id: DecisionId,
     data: DecisionUpdate,
     session: SessionDep,
     caller: MeetingMember,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import uuid
@@ -113,8 +115,23 @@ class FakePeers:
         if store is None or match is None or match.group(2) not in store:
             problem = {"type": "x", "title": "Not found", "status": 404, "code": "not-found"}
             return httpx.Response(404, json={**problem, "detail": f"{request.url.path} unknown"})
-        body = "".join(json.dumps(line) + "\n" for line in store[match.group(2)])
+        lines = store[match.group(2)]
+        if request.url.params.get("format") == "csv":
+            return httpx.Response(
+                200, content=csv_body(lines), headers={"content-type": "text/csv"}
+            )
+        body = "".join(json.dumps(line) + "\n" for line in lines)
         return httpx.Response(200, content=body, headers={"content-type": "application/x-ndjson"})
+
+
+def csv_body(lines: list[dict[str, Any]]) -> str:
+    """Lines as the peers' CSV streams write them: a header, then a row per line."""
+    columns = list(dict.fromkeys(name for line in lines for name in line)) or ["product"]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(lines)
+    return out.getvalue()
 
 
 @dataclass
@@ -206,8 +223,17 @@ class World:
         assert response.status_code == 200, response.text
         return response.json()
 
-    def demand_plan(self, lines: list[tuple[str, str, str, float]]) -> str:
-        """Register a demand plan at the fake demand service; returns its id."""
+    def demand_plan(
+        self,
+        lines: list[tuple[str, str, str, float]],
+        *,
+        sigma: dict[tuple[str, str, str], float | None] | None = None,
+    ) -> str:
+        """Register a demand plan at the fake demand service; returns its id.
+
+        ``sigma`` {(product, site, month): σ or None} gives the lines demand's
+        ``forecast_sigma`` column (every line has it then; None is an empty CSV cell).
+        """
         plan_id = f"DP-{uuid.uuid4().hex[:8]}"
         self.live.peers.demand[plan_id] = [
             {
@@ -217,6 +243,7 @@ class World:
                 "month": m,
                 "quantity": q,
                 "revenue": 0.0,
+                **({"forecast_sigma": sigma.get((p, s, m))} if sigma is not None else {}),
             }
             for p, s, m, q in lines
         ]

@@ -7,9 +7,11 @@ Never call another service inside an open database transaction (STYLE §2).
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -77,9 +79,10 @@ class ServiceClient:
     def post_json(self, path: str, body: Any, **kwargs: Any) -> Any:
         return self._send("POST", path, json=body, **kwargs).json()
 
-    def iter_jsonl(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
-        """Stream JSON lines (``?format=jsonl``) without holding the whole plan in memory."""
-        params = {**params, "format": "jsonl"}
+    @contextmanager
+    def open(self, path: str, **params: Any) -> Iterator[io.BufferedReader]:
+        """The response body as a binary file read while it arrives (``pandas.read_csv``
+        takes it as is), so a plan of millions of lines is never one bytes object."""
         try:
             with self._client.stream(
                 "GET", path, params=params, headers=self._headers()
@@ -87,13 +90,18 @@ class ServiceClient:
                 if response.status_code >= 400:
                     response.read()
                     _raise_for_problem(response)
-                for line in response.iter_lines():
-                    if line.strip():
-                        yield json.loads(line)
+                yield io.BufferedReader(_ChunkReader(response.iter_bytes()), 1 << 20)
         except httpx.InvalidURL as exc:
             raise ValidationFailed(f"Not a usable identifier in {path!r}: {exc}") from exc
         except httpx.TransportError as exc:
             raise UpstreamUnavailable(f"{self.base_url}{path} is unavailable: {exc}") from exc
+
+    def iter_jsonl(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Stream JSON lines (``?format=jsonl``) without holding the whole plan in memory."""
+        with self.open(path, **{**params, "format": "jsonl"}) as body:
+            for line in body:
+                if line.strip():
+                    yield json.loads(line)
 
     def close(self) -> None:
         self._client.close()
@@ -103,6 +111,27 @@ class ServiceClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _ChunkReader(io.RawIOBase):
+    """A raw, read-only file over an iterator of byte chunks (an httpx response body)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._left:
+            self._left = next(self._chunks, b"")
+            if not self._left:
+                return 0
+        size = min(len(buffer), len(self._left))
+        buffer[:size] = self._left[:size]
+        self._left = self._left[size:]
+        return size
 
 
 def _raise_for_problem(response: httpx.Response) -> httpx.Response:

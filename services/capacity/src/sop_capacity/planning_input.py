@@ -8,8 +8,23 @@ Conventions (a planner's reading of the data):
 
 * The LP's "product" is a product at a site (``SKU-1@PLANT-A``): supply asks for production
   per site. A method can make it when its resource is at that site or is a co-packer.
-* Requirements are supply's net production requirements: on-hand stock and safety stock are
-  already netted in, so the plan starts from zero extra stock and holds no second buffer.
+* Requirements are supply's net production requirements: on-hand stock is already netted
+  in, and so is the top-up that brings stock up to the safety-stock target. The plan's
+  position is measured against supply's plan: ``dev[t] = cum(production - requirement)``.
+* Safety stock is a soft target (see ``safety_stock_cushion``). The part of the requirement
+  that only rebuilds safety stock may give way when capacity is short, at the shortfall
+  cost (``SHORTFALL_SHARE`` of the backorder cost); only beyond it is demand backordered.
+  With ``k[t]`` the safety stock supply's plan holds at the end of month ``t`` thanks to its
+  requirements, the LP sees
+
+      requirement'[t] = requirement[t] - (k[t] - k[t-1])     (k[-1] = k0: on hand at the start)
+      opening stock   = k0
+      soft target     = k[t]      (stock below it costs the shortfall rate per unit-month)
+
+  so making exactly the requirement holds exactly ``k`` (nothing is counted twice), and a
+  position ``dev`` splits into stock built ahead ``max(dev, 0)``, safety stock not rebuilt
+  ``min(max(-dev, 0), k)`` and backorder ``max(-dev - k, 0)``. Holding is charged on all
+  stock held (the safety stock included), so every strategy is costed the same way.
 * Hours: a month without a calendar gives no regular hours, except on resources staffed by a
   modelled labour pool, where the crew is the limit. Overtime is capped by the calendar's
   ``max_overtime_hours``; without it, none outside a pool and the crew's share inside one.
@@ -42,6 +57,9 @@ BoolArray = NDArray[np.bool_]
 
 DEFAULT_BACKORDER_COST = 1.0
 """Backorder cost per unit-month of a product with no price, cost or method cost at all."""
+SHORTFALL_SHARE = 0.5
+"""Cost per unit-month of safety stock not rebuilt, as a share of the backorder cost: a
+missed buffer is a risk, a backorder is a customer waiting."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +142,40 @@ def month_range(first: str, last: str) -> list[str]:
     return [str(p) for p in pd.period_range(first, last, freq="M")]
 
 
+@dataclass(frozen=True)
+class Positions:
+    """Month-end position of each product against supply's plan, [P,T] each."""
+
+    ahead: FloatArray  # stock built ahead of the requirement
+    shortfall: FloatArray  # safety stock not rebuilt
+    backorder: FloatArray  # demand not yet made
+    stock: FloatArray  # stock held: the safety stock kept plus stock ahead
+
+
+def safety_stock_cushion(
+    requirement: FloatArray, safety: FloatArray, closing: FloatArray, opening: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Safety stock that supply's requirements build, per month end, and what is on hand.
+
+    ``k[t] = min(c[t], k[t-1] + requirement[t])`` with ``c = max(min(safety, closing), 0)``
+    (supply's target, as far as its planned closing stock reaches it; NaN closing = unknown,
+    then the target) and ``k[-1] = k0 = max(min(opening, safety[0]), 0)`` (an unknown opening
+    counts as none): the cushion grows
+    only by what is made, so the requirement seen by the LP is never negative, and it never
+    exceeds the stock supply's plan really has. Stock above the target (lot sizes, opening
+    stock) stays hidden in the requirements, as before. Closed form, one pass over months:
+    ``k[t] = R[t] + min(k0, min over s <= t of (c[s] - R[s]))`` with ``R`` the cumulative
+    requirement.
+    """
+    cum = np.cumsum(requirement, axis=1)
+    target = np.maximum(np.fmin(safety, closing), 0.0)
+    k0 = np.maximum(np.minimum(np.nan_to_num(opening, nan=0.0), safety[:, 0]), 0.0)
+    if target.shape[1] == 0:
+        return target, k0
+    low = np.minimum.accumulate(np.minimum(target - cum, k0[:, None]), axis=1)
+    return np.maximum(cum + low, 0.0), k0
+
+
 @dataclass
 class CapacityModel:
     """Indices and arrays of one planning run; row order of each frame is its LP index."""
@@ -133,7 +185,9 @@ class CapacityModel:
     resources: pd.DataFrame  # code, site, kind, labour_pool, pool (index into pools or -1)
     methods: pd.DataFrame  # p, r, product, site, resource, hours_per_unit, cost_per_unit, priority
     requirement: FloatArray  # [P,T]
-    safety_stock: FloatArray  # [P,T], as supply planned it (context, not re-targeted)
+    safety_stock: FloatArray  # [P,T], supply's target (as planned there)
+    cushion: FloatArray  # [P,T] k: safety stock supply's requirements build, the soft target
+    cushion0: FloatArray  # [P] k0: safety stock on hand at the start
     available: FloatArray  # [R,T] regular hours, inf where only a crew limits
     overtime_max: FloatArray  # [R,T]
     unavailable: BoolArray  # [R,T] switched off by the scenario
@@ -161,13 +215,36 @@ class CapacityModel:
             )
         ]
 
+    @property
+    def shortfall_cost(self) -> FloatArray:
+        return SHORTFALL_SHARE * self.backorder_cost
+
+    def lp_requirement(self) -> FloatArray:
+        """Requirement without the safety-stock top-up (see the module docstring)."""
+        build = np.diff(self.cushion, axis=1, prepend=self.cushion0[:, None])
+        return np.maximum(self.requirement - build, 0.0)  # >= 0 up to float noise
+
+    def positions(self, production: FloatArray) -> Positions:
+        """Split the position against supply's plan (the soft-target rule of every strategy)."""
+        dev = np.cumsum(production - self.requirement, axis=1)
+        short = np.clip(-dev, 0.0, self.cushion)
+        return Positions(
+            ahead=np.maximum(dev, 0.0),
+            shortfall=short,
+            backorder=np.maximum(-dev - self.cushion, 0.0),
+            stock=np.maximum(self.cushion + dev, 0.0),
+        )
+
     def problem(self) -> PlanningProblem:
         return PlanningProblem(
-            requirement=self.requirement,
+            requirement=self.lp_requirement(),
             available_hours=self.available,
             methods=self.method_list(),
+            opening_inventory=self.cushion0,
             holding_cost=self.holding_cost,
             backorder_cost=self.backorder_cost,
+            safety_stock=self.cushion,
+            shortfall_cost=self.shortfall_cost,
             overtime_hours_max=self.overtime_max,
             overtime_cost=self.resources["overtime_hour_cost"].to_numpy(dtype=float),
             pools=self.pools,
@@ -211,8 +288,16 @@ def build_model(
     t_idx = req["month"].map(t_of).to_numpy()
     requirement = np.zeros((len(pairs), n_t))
     np.add.at(requirement, (req["p"].to_numpy(), t_idx), req["quantity"].to_numpy(dtype=float))
-    safety = np.zeros((len(pairs), n_t))
-    safety[req["p"].to_numpy(), t_idx] = req["safety_stock"].to_numpy(dtype=float)
+    p_idx = req["p"].to_numpy()
+    # Supply's target and opening stock per month; a month without a row keeps the last
+    # known target, and its opening stock (so the previous month's closing) is unknown.
+    safety = np.full((len(pairs), n_t), np.nan)
+    safety[p_idx, t_idx] = req["safety_stock"].to_numpy(dtype=float)
+    safety = pd.DataFrame(safety).ffill(axis=1).fillna(0.0).to_numpy()
+    opening = np.full((len(pairs), n_t), np.nan)
+    opening[p_idx, t_idx] = req["opening_stock"].to_numpy(dtype=float)
+    closing = np.concatenate([opening[:, 1:], np.full((len(pairs), 1), np.nan)], axis=1)
+    cushion, cushion0 = safety_stock_cushion(requirement, safety, closing, opening[:, 0])
 
     resources = master.resources.sort_values("code").reset_index(drop=True)
     resources["r"] = np.arange(len(resources))
@@ -317,6 +402,8 @@ def build_model(
         methods=methods,
         requirement=requirement,
         safety_stock=safety,
+        cushion=cushion,
+        cushion0=cushion0,
         available=available,
         overtime_max=overtime_max,
         unavailable=unavailable,

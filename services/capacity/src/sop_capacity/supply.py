@@ -73,7 +73,7 @@ def requirements_frame(rows: list[dict[str, object]], *, source: str) -> pd.Data
             code="invalid-requirements",
             errors=errors[:100],
         )
-    frame[["safety_stock", "opening_stock"]] = frame[["safety_stock", "opening_stock"]].fillna(0.0)
+    frame["safety_stock"] = frame["safety_stock"].fillna(0.0)  # opening_stock: NaN = unknown
     frame["product"] = frame["product"].astype(str)
     frame["site"] = frame["site"].astype(str)
     return (

@@ -6,16 +6,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from builders import monthly, seed_live
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from sop_capacity.consumers.handlers import (
+    consumers,
     on_plan_approved,
     on_scenario_changed,
     on_supply_plan_changed,
 )
 from sop_capacity.production_plans.models import PlanTrigger, ProductionPlan
 from sop_capacity.scenarios.models import ScenarioSetting
+from sop_shared.db import transaction
 from sop_shared.events import new_event
 from sop_shared.jobs import Job
 
@@ -38,6 +41,16 @@ def supply_event(plan_id: str = "SP-1", status: str = "unconstrained", **data: A
 
 def jobs(session: Session) -> list[Job]:
     return list(session.exec(select(Job)).all())
+
+
+def test_each_consumer_reads_its_domains_contract_topic() -> None:
+    # The broker test wires these handlers to topics of its own; production uses these.
+    topics = {spec.purpose: spec.topics for spec in consumers()}
+    assert topics["supply-plans"] == ["sop.supply.v1"]
+    assert topics["cycle"] == ["sop.cycle.v1"]
+    handled = {spec.purpose: set(spec.handlers) for spec in consumers()}
+    assert handled["supply-plans"] == {"sop.supply.plan.changed.v1"}
+    assert handled["cycle"] == {"sop.cycle.scenario.changed.v1", "sop.cycle.plan.approved.v1"}
 
 
 class TestSupplyPlanChanged:
@@ -65,6 +78,42 @@ class TestSupplyPlanChanged:
         on_supply_plan_changed(session, supply_event())  # a new event id, same plan
         on_supply_plan_changed(session, supply_event(scenario="strike"))
         assert sorted(j.params["scenario"] for j in jobs(session)) == ["base", "strike"]
+
+
+def test_a_new_supply_plan_in_the_same_cycle_and_scenario_gives_version_2(
+    live: Any, token: Any, fake_supply: Any
+) -> None:
+    # Supply recomputes the cycle's base plan (new id SP-2): capacity plans it again, as the
+    # next version of the (cycle, scenario)'s production plan, from SP-2's requirements.
+    seed_live(
+        live,
+        token,
+        products={"X": (40.0, 10.0)},
+        resources=[{"code": "LINE-1", "name": "Line 1", "site": "PA"}],
+        calendars=[
+            {"resource": "LINE-1", "month": m, "working_days": 12.5}  # 100 h
+            for m in ("2027-01", "2027-02")
+        ],
+        routings=[{"product": "X", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1}],
+    )
+    fake_supply.plans["SP-1"] = monthly("X", [10, 10])
+    fake_supply.plans["SP-2"] = monthly("X", [20, 30])
+    for plan_id, version in (("SP-1", 2), ("SP-2", 3)):
+        with transaction(live.engine) as session:
+            on_supply_plan_changed(session, supply_event(plan_id, version=version))
+        [job] = live.run_jobs()
+        assert job.state == "succeeded", job.error
+    with Session(live.engine) as session:
+        plans = session.exec(select(ProductionPlan).order_by(col(ProductionPlan.version))).all()
+        got = [
+            (p.supply_plan_id, p.supply_plan_version, p.cycle, p.scenario, p.version, p.trigger)
+            for p in plans
+        ]
+        assert got == [
+            ("SP-1", 2, "2027-01", "base", 1, "event"),
+            ("SP-2", 3, "2027-01", "base", 2, "event"),
+        ]
+        assert [p.totals["production"] for p in plans] == [20.0, 50.0]
 
 
 class TestScenarioChanged:

@@ -213,6 +213,23 @@ class TestRoutings:
         assert problem["errors"][0]["field"] == "hours_per_unit"
         assert session.exec(select(Routing)).all() == []
 
+    def test_idempotency_key_replays_and_refuses_another_body(
+        self, client: Any, token: Any, session: Session
+    ) -> None:
+        _resources(client, token)
+        add_products(session, "SKU-1")
+        rows = [{"product": "SKU-1", "resource": "LINE-1", "hours_per_unit": 0.1}]
+        first = ok(post_bulk(client, token, "routings", rows, key="rt-1"))
+        again = ok(post_bulk(client, token, "routings", rows, key="rt-1"))
+        # The replay answers as the first call did ("created": 1); applied again, the same
+        # body reports an update, as the call without a key shows.
+        assert first == again == {"received": 1, "created": 1, "updated": 0}
+        assert ok(post_bulk(client, token, "routings", rows))["updated"] == 1
+        other = [{"product": "SKU-1", "resource": "LINE-1", "hours_per_unit": 0.5}]
+        problem = _problem(post_bulk(client, token, "routings", other, key="rt-1"), 409)
+        assert problem["code"] == "idempotency-key-reused"
+        assert [r.hours_per_unit for r in session.exec(select(Routing)).all()] == [0.1]
+
 
 class TestWorkforce:
     CREW = {
@@ -228,12 +245,25 @@ class TestWorkforce:
         "max_headcount": 15,
     }
 
-    def test_crew_of_a_labour_pool(self, client: Any, token: Any) -> None:
+    def test_crew_of_a_labour_pool_round_trips_every_field(self, client: Any, token: Any) -> None:
         _resources(client, token)
         ok(post_bulk(client, token, "workforce", [self.CREW], fmt="csv"))
         crew = ok(client.get("/api/v1/workforce/CREW-A", headers=token("viewer")))
-        assert crew["max_headcount"] == 15
-        assert crew["hire_cost"] == 2000
+        assert crew == self.CREW
+        # A crew without a ceiling: max_headcount stays empty, the defaults fill the rest.
+        bare = {"pool": "CREW-A", "headcount": 4, "hours_per_person": 150}
+        ok(post_bulk(client, token, "workforce", [bare]))
+        crew = ok(client.get("/api/v1/workforce/CREW-A", headers=token("viewer")))
+        assert crew == {
+            **bare,
+            "max_overtime_share": 0.0,
+            "regular_hour_cost": 0.0,
+            "overtime_hour_cost": 0.0,
+            "hire_cost": 0.0,
+            "fire_cost": 0.0,
+            "min_headcount": 0.0,
+            "max_headcount": None,
+        }
 
     def test_pool_must_be_a_labour_pool_and_bounds_in_order(
         self, client: Any, token: Any, session: Session
@@ -244,10 +274,10 @@ class TestWorkforce:
             {**self.CREW, "min_headcount": 20},
         ]
         problem = _problem(post_bulk(client, token, "workforce", rows))
-        # The bound check is a row-model rule, reported before the reference check.
-        assert [(e["row"], e["field"]) for e in problem["errors"]] == [(2, "row")] or [
-            e["row"] for e in problem["errors"]
-        ] == [2]
+        # The bound check names the field; it is a row rule, reported before the reference
+        # check (row 1's pool), so only row 2 is named.
+        assert [(e["row"], e["field"]) for e in problem["errors"]] == [(2, "max_headcount")]
+        assert "must not be below min_headcount (20)" in problem["errors"][0]["message"]
         problem = _problem(post_bulk(client, token, "workforce", rows[:1]))
         assert "not a labour_pool" in problem["errors"][0]["message"]
         assert session.exec(select(Workforce)).all() == []

@@ -138,8 +138,11 @@ def test_stock_is_built_ahead_of_a_capacity_dip(live: Any, token: Any, fake_supp
 def test_every_capacity_is_respected_with_alternates_and_a_crew(
     live: Any, token: Any, fake_supply: Any
 ) -> None:
-    # Three products on two lines staffed by one crew, plus a co-packer; demand well above
-    # what the lines give, so every limit is reached somewhere.
+    # Three products on two lines staffed by one crew of at most 1.2 people (150 h each, 10 %
+    # overtime: 198 crew hours a month), plus a co-packer that only A can use. B and C can
+    # only be made by the crew and alone need 200, 200, 230, 275, 170, 215 crew hours
+    # (B 0.25 h on L1, C 1 h on L2), so the crew runs out and some demand is backordered,
+    # while A's overflow fills the co-packer.
     seed_live(
         live,
         token,
@@ -167,7 +170,7 @@ def test_every_capacity_is_respected_with_alternates_and_a_crew(
                 "hire_cost": 500,
                 "fire_cost": 800,
                 "min_headcount": 1,
-                "max_headcount": 3,
+                "max_headcount": 1.2,
             }
         ],
         calendars=calendar("L1", [200, 200, 120, 200, 200, 200], max_overtime=20)
@@ -207,9 +210,21 @@ def test_every_capacity_is_respected_with_alternates_and_a_crew(
         assert row["overloaded"] is False, row
     crew = [r for r in loads if r["resource"] == "CREW"]
     for row in crew:
-        # Crew hours used (L1 + L2) within headcount x 150 x 1.1, headcount within 1..3.
+        # Crew hours used (L1 + L2) within headcount x 150 x 1.1, headcount within 1..1.2.
         assert row["crew_hours_used"] <= row["headcount"] * 150 * 1.1 + 1e-6, row
-        assert 1 - 1e-9 <= row["headcount"] <= 3 + 1e-9
+        assert 1 - 1e-9 <= row["headcount"] <= 1.2 + 1e-9
+    # Limits are reached, and a binding cell is really at its limit: the co-packer's hours,
+    # the crew's headcount x 150 x 1.1 (at most 198).
+    binding = [r for r in loads if r["binding"]]
+    assert {r["resource"] for r in binding} == {"CO", "CREW"}
+    assert sum(r["resource"] == "CREW" for r in binding) >= 4
+    for row in binding:
+        if row["resource"] == "CREW":
+            assert row["crew_hours_used"] == pytest.approx(row["headcount"] * 165), row
+        else:
+            assert row["hours_used"] == pytest.approx(row["capacity_hours"]), row
+    assert plan["totals"]["binding_cells"] == len(binding)
+    assert plan["totals"]["backordered_unit_months"] > 0
     # Balance per product: made + still backordered at the end = required.
     positions = plan_detail(live, token, plan["id"], "positions")
     for product in "ABC":
@@ -222,10 +237,86 @@ def test_every_capacity_is_respected_with_alternates_and_a_crew(
     assert sum(line["quantity"] for line in lines) == pytest.approx(plan["totals"]["production"])
 
 
+def test_safety_stock_top_up_gives_way_before_demand_is_backordered(
+    live: Any, token: Any, fake_supply: Any
+) -> None:
+    # One line of 100 h a month, 1 h and 1 a unit; holding 1, backorder 10, so a unit-month
+    # of safety stock not rebuilt costs 5 (half the backorder cost).
+    # Supply's unconstrained plan: A has demand 50 a month and a target of 30 built from
+    # nothing, so it asks 80, 50, 50 (closing at 30: opening 0, 30, 30); B asks 50, 50, 20.
+    # January and February need 130 and 100 hours: 30 short in January, none spare in
+    # February; March has 30 spare.
+    # The plan makes A 50, 50, 80 and B 50, 50, 20: A's top-up waits until March (30 short
+    # at the end of January and February), nothing is backordered. Production 300;
+    # shortfall 30 x 2 months x 5 = 300; holding A's 30 at the end of March = 30. Total 630.
+    # Keeping A's buffer and backordering B instead: 30 x 10 x 2 = 600 of backorders plus
+    # 90 of holding, 990; with the top-up taken as demand (the old reading) 30 units would
+    # have been backordered for two months whoever they belonged to.
+    seed_live(
+        live,
+        token,
+        products={"A": PRICE_COST, "B": PRICE_COST},
+        resources=[LINE],
+        calendars=calendar("LINE-1", [100, 100, 100]),
+        routings=[
+            {"product": p, "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1}
+            for p in "AB"
+        ],
+    )
+    fake_supply.plans["SP-SS"] = [
+        {**requirement("A", month, quantity, safety_stock=30), "opening_stock": opening}
+        for month, quantity, opening in (
+            ("2027-01", 80, 0),
+            ("2027-02", 50, 30),
+            ("2027-03", 50, 30),
+        )
+    ] + monthly("B", [50, 50, 20])
+    job, plan = plan_run(live, token, "SP-SS", **RATES)
+    assert plan is not None, job.error
+    positions = plan_detail(live, token, plan["id"], "positions")
+    assert by_month(positions, "production", product="A") == [50, 50, 80]
+    assert by_month(positions, "production", product="B") == [50, 50, 20]
+    assert by_month(positions, "safety_stock_shortfall", product="A") == [30, 30, 0]
+    assert by_month(positions, "backorder") == [0, 0, 0]
+    assert by_month(positions, "inventory") == [0, 0, 0]  # nothing built ahead of supply
+    assert plan["costs"]["shortfall"] == pytest.approx(300.0)
+    assert plan["costs"]["holding"] == pytest.approx(30.0)
+    assert plan["costs"]["backorder"] == pytest.approx(0.0)
+    assert plan["costs"]["total"] == pytest.approx(630.0)
+    assert plan["totals"]["safety_stock_shortfall_unit_months"] == pytest.approx(60.0)
+    # Chase makes every requirement in its month (January overloads the line): A's 30 is
+    # held all three months, 90 of holding, and no shortfall; costed by the same rule.
+    chase = plan["comparison"]["chase"]
+    assert chase["costs"]["holding"] == pytest.approx(90.0)
+    assert chase["costs"]["shortfall"] == pytest.approx(0.0)
+    assert chase["overloaded_cells"] == 1
+
+    review = ok(
+        live.client.get(f"/api/v1/production-plans/{plan['id']}/review", headers=token("viewer"))
+    )
+    assert review["unmet_demand"]["items"] == []
+    assert review["safety_stock"] == {
+        "shortfall_unit_months": pytest.approx(60.0),
+        "cost": pytest.approx(300.0),
+        "products": 1,
+        "items": [
+            {
+                "product": "A",
+                "site": "PA",
+                "shortfall_unit_months": pytest.approx(60.0),
+                "peak_shortfall": pytest.approx(30.0),
+                "ending_shortfall": 0.0,
+                "months": ["2027-01", "2027-02"],
+            }
+        ],
+    }
+
+
 class TestChaseAndLevel:
-    # Textbook aggregate plan: demand 1,000, 1,500, 2,000, 1,200 units at 1 hour each; a
-    # worker gives 100 hours a month; 12 workers today; hiring 500, letting go 800 a person;
-    # pay 10 an hour (1,000 a worker-month). Products at cost 0 here, so holding is free.
+    # A small aggregate plan through the service (invented figures; the published example
+    # is in unit/test_heuristics.py): demand 1,000, 1,500, 2,000, 1,200 units at 1 hour
+    # each; a worker gives 100 hours a month; 12 workers today; hiring 500, letting go 800
+    # a person; pay 10 an hour (1,000 a worker-month). Products at cost 0, so holding is free.
     def setup(self, live: Any, token: Any, fake_supply: Any) -> None:
         seed_live(
             live,
@@ -321,6 +412,49 @@ class TestFailures:
         assert "'LINE-1'" in shown["error"]
         assert "no capacity in any month" in shown["error"]
         assert "'2027-01'" in shown["error"]
+        assert "Traceback" not in shown["error"]
+        self.assert_nothing_written(live)
+
+    def test_a_model_the_solver_proves_infeasible_fails_naming_resource_and_month(
+        self, live: Any, token: Any, fake_supply: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Checked inputs always have a plan, so the assembled LP is broken on purpose:
+        # January's production is forced to at least 150 units of 1 h on a 100-hour line.
+        from sop_capacity.planning import lp
+
+        build = lp._build_model
+
+        def broken(prep: Any, **kw: Any) -> Any:
+            mdl = build(prep, **kw)
+            mdl.col_lo[mdl.layout.x] = 150.0
+            return mdl
+
+        monkeypatch.setattr(lp, "_build_model", broken)
+        seed_live(
+            live,
+            token,
+            products={"X": PRICE_COST},
+            resources=[LINE],
+            calendars=calendar("LINE-1", [100, 100]),
+            routings=[
+                {"product": "X", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1}
+            ],
+        )
+        fake_supply.plans["SP-1"] = monthly("X", [80, 80])
+        job, plan = plan_run(live, token, "SP-1")
+        assert plan is None
+        shown = ok(live.client.get(f"/api/v1/jobs/{job.id}", headers=token("viewer")))
+        assert shown["state"] == "failed"
+        assert shown["error"].startswith(
+            "The production plan cannot be computed. The solver found no plan (infeasible). "
+            "No plan satisfies the constraints"
+        )
+        assert (
+            "hours of resource 'LINE-1' in month '2027-01' (regular hours <= 100)"
+            in (shown["error"])
+        )
+        assert "production of product 'X@PA' on resource 'LINE-1'" in shown["error"]
+        assert "Traceback" not in shown["error"]
         self.assert_nothing_written(live)
 
     def test_product_without_a_method_at_its_site(

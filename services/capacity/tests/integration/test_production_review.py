@@ -99,6 +99,7 @@ def test_summary_follows_the_contract(live: Any, token: Any, plan: dict[str, Any
         "headcount",
         "costs",
         "unmet_demand",
+        "safety_stock",
     }
     assert body["supply_plan_id"] == "SP-R"
     assert len(body["utilisation"]) == 4  # 2 resources x 2 months
@@ -110,6 +111,57 @@ def test_summary_follows_the_contract(live: Any, token: Any, plan: dict[str, Any
     assert costs["production"] == pytest.approx(350.0)
     assert costs["backorder"] == pytest.approx(1500 + 100 + 500)
     assert costs["total"] == pytest.approx(350 + 2100)
+
+
+def test_review_and_summary_report_cheap_overtime(live: Any, token: Any, fake_supply: Any) -> None:
+    # X on LINE-1: 100 h + up to 50 overtime hours at 2 an hour; 150 then 100 units of 1 h.
+    # Y on LINE-2: 100 h + up to 20 overtime hours at 3 an hour; 110 then 100 units.
+    # January is short 50 h on LINE-1 and 10 h on LINE-2 and February has no spare regular
+    # hours, so a unit not made on January overtime is backordered (10 a unit-month) and
+    # then made on February overtime or left unmade. January overtime is cheapest:
+    # LINE-1 50 h x 2 = 100, LINE-2 10 h x 3 = 30; 60 hours costing 130 in all.
+    seed_live(
+        live,
+        token,
+        products={"X": (40.0, 10.0), "Y": (40.0, 10.0)},
+        resources=[
+            {"code": "LINE-1", "name": "L1", "site": "PA", "overtime_hour_cost": 2},
+            {"code": "LINE-2", "name": "L2", "site": "PA", "overtime_hour_cost": 3},
+        ],
+        calendars=calendar("LINE-1", 100, 2, max_overtime_hours=50)
+        + calendar("LINE-2", 100, 2, max_overtime_hours=20),
+        routings=[
+            {"product": "X", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1},
+            {"product": "Y", "resource": "LINE-2", "hours_per_unit": 1, "cost_per_unit": 1},
+        ],
+    )
+    fake_supply.plans["SP-OT"] = monthly("X", [150, 100]) + monthly("Y", [110, 100])
+    _, plan = plan_run(
+        live, token, "SP-OT", holding_rate_per_month=0.1, backorder_rate_per_month=0.25
+    )
+    assert plan is not None
+    expected = {
+        "total_hours": pytest.approx(60.0),
+        "cost": pytest.approx(130.0),
+        "by_resource": [
+            {"resource": "LINE-1", "hours": pytest.approx(50.0)},
+            {"resource": "LINE-2", "hours": pytest.approx(10.0)},
+        ],
+    }
+    for what in ("review", "summary"):
+        body = ok(
+            live.client.get(
+                f"/api/v1/production-plans/{plan['id']}/{what}", headers=token("viewer")
+            )
+        )
+        assert body["overtime"] == expected, what
+        assert body["unmet_demand"]["products"] == 0
+    # Production 460 units at 1 plus the overtime: 590.
+    assert plan["costs"]["total"] == pytest.approx(590.0)
+    cells = {(c["resource"], c["month"]): c for c in body["utilisation"]}
+    assert cells[("LINE-1", "2027-01")]["overtime_hours"] == pytest.approx(50.0)
+    assert cells[("LINE-1", "2027-01")]["regular_hours"] == pytest.approx(100.0)
+    assert cells[("LINE-2", "2027-02")]["overtime_hours"] == pytest.approx(0.0)
 
 
 def test_review_of_a_chase_plan_shows_the_crew_moves(

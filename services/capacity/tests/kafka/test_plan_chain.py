@@ -1,8 +1,12 @@
 """The chain over the real broker: a supply event produces a production plan and its event,
 with no manual call; a duplicate is applied once; constrained plans and approvals behave.
 
-The whole service runs as in production (consumers, job poller and outbox relay in the
-app's lifespan); only supply's REST answer is faked.
+The service's own workers run as in production (its consumers' handlers, the job poller and
+the outbox relay), wired to topics and consumer groups of this test's own (STYLE §9) so no
+other test's records reach them; only supply's REST answer is faked. The plan's event goes
+to the contract topic ``sop.capacity.v1`` (the topic is the event's), read back with a group
+of its own and picked out by plan id. (The production wiring, each consumer on its domain's
+topic, is asserted in integration/test_event_handlers.py.)
 """
 
 from __future__ import annotations
@@ -20,14 +24,18 @@ from kafka import KafkaConsumer, KafkaProducer
 from prometheus_client import REGISTRY
 from sqlmodel import Session, col, select
 
+from sop_capacity.consumers.handlers import consumers
 from sop_capacity.main import create_app
 from sop_capacity.production_plans.models import ProductionPlan
 from sop_capacity.settings import CapacitySettings
+from sop_shared.app import Workers
 from sop_shared.broker import EmbeddedBroker
 from sop_shared.events import new_event
+from sop_shared.inbox import ConsumerRunner
 from sop_shared.jobs import Job
 from sop_shared.kafka import ensure_topics
 from sop_shared.migrations import upgrade
+from sop_shared.outbox import OutboxRelay
 from sop_shared.outbox.models import OutboxEvent
 from sop_shared.settings import KafkaSettings
 from sop_shared.testing import create_database, drop_database, wait_until
@@ -36,8 +44,10 @@ pytestmark = pytest.mark.kafka
 
 
 class Running:
-    def __init__(self, app: Any, client: TestClient) -> None:
+    def __init__(self, app: Any, client: TestClient, topics: dict[str, str], names: dict[str, str]):
         self.app, self.client, self.engine = app, client, app.state.engine
+        self.topics = topics  # purpose -> this test's topic
+        self.names = names  # purpose -> this test's consumer name (and group)
 
     def plans(self) -> list[ProductionPlan]:
         with Session(self.engine) as session:
@@ -50,16 +60,38 @@ def running(
 ) -> Iterator[Running]:
     url = create_database("capacity_chain", tmp_path)
     upgrade(service_dir, url)
+    tag = uuid.uuid4().hex[:8]
+    topics = {"supply-plans": f"test.supply.{tag}", "cycle": f"test.cycle.{tag}"}
+    names = {purpose: f"capacity-test.{purpose}.{tag}" for purpose in topics}
+    ensure_topics(kafka_settings, [*topics.values(), "sop.capacity.v1"])
     settings = CapacitySettings(
-        database_url=url, migrate_on_start=False, run_workers=True, kafka=kafka_settings
+        database_url=url, migrate_on_start=False, run_workers=False, kafka=kafka_settings
     )
-    ensure_topics(kafka_settings, ["sop.supply.v1", "sop.cycle.v1", "sop.capacity.v1"])
     app = create_app(settings, supply_transport=fake_supply.transport())
+    workers = Workers()
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
-            workers = app.state.workers
+            engine = app.state.engine
+            for spec in consumers():
+                if spec.purpose not in topics:
+                    continue
+                runner = ConsumerRunner(
+                    engine,
+                    kafka_settings,
+                    consumer_name=names[spec.purpose],
+                    topics=[topics[spec.purpose]],
+                    handlers=spec.handlers,
+                )
+                workers.consumers.append(runner)
+                workers.start(runner.consumer_name, runner.run_forever)
+            relay = OutboxRelay(engine, kafka_settings, service="capacity")
+            workers.start("capacity-relay", relay.run_forever)
+            workers.start("capacity-jobs", app.state.jobs.poll_forever)
             wait_until(lambda: all(c.assigned.is_set() for c in workers.consumers), timeout=60)
-            yield Running(app, client)
+            try:
+                yield Running(app, client, topics, names)
+            finally:
+                workers.shutdown()
     finally:
         drop_database(url)
 
@@ -99,15 +131,14 @@ def test_supply_event_twice_gives_one_plan_and_its_event(
             "status": "unconstrained",
         },
     )
-    consumer = "capacity.supply-plans"
-    before = consumed(consumer, "applied"), consumed(consumer, "duplicate")
+    consumer = running.names["supply-plans"]
     producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
     for _ in range(2):  # a redelivery: the same record twice
-        producer.send("sop.supply.v1", key=b"2027-01", value=event.to_json()).get(10)
+        producer.send(running.topics["supply-plans"], key=b"2027-01", value=event.to_json()).get(10)
 
     [plan] = wait_until(running.plans, timeout=90)
-    wait_until(lambda: consumed(consumer, "duplicate") == before[1] + 1, timeout=30)
-    assert consumed(consumer, "applied") == before[0] + 1
+    wait_until(lambda: consumed(consumer, "duplicate") == 1, timeout=30)
+    assert consumed(consumer, "applied") == 1
     assert plan.supply_plan_id == supply_plan
     assert plan.trigger == "event"
     assert plan.strategy == "optimal"
@@ -156,7 +187,9 @@ def test_supply_event_twice_gives_one_plan_and_its_event(
             "upstream_plan_id": str(plan.id),
         },
     )
-    producer.send("sop.supply.v1", key=b"2027-01", value=constrained.to_json()).get(10)
+    producer.send(running.topics["supply-plans"], key=b"2027-01", value=constrained.to_json()).get(
+        10
+    )
     approved = new_event(
         source="/sop/cycle",
         type="sop.cycle.plan.approved.v1",
@@ -168,9 +201,10 @@ def test_supply_event_twice_gives_one_plan_and_its_event(
             "production_plan_id": str(plan.id),
         },
     )
-    producer.send("sop.cycle.v1", key=b"2027-01", value=approved.to_json()).get(10)
+    producer.send(running.topics["cycle"], key=b"2027-01", value=approved.to_json()).get(10)
     producer.close()
-    wait_until(lambda: consumed(consumer, "applied") == before[0] + 2, timeout=30)
+    wait_until(lambda: consumed(consumer, "applied") == 2, timeout=30)
+    wait_until(lambda: consumed(running.names["cycle"], "applied") == 1, timeout=30)
     wait_until(lambda: running.plans()[0].status == "frozen", timeout=30)
     assert len(running.plans()) == 1
     with Session(running.engine) as session:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sop_capacity.planning import (
     LabourPool,
     Method,
+    PlanningInfeasibleError,
     PlanningInputError,
     PlanningProblem,
     check_problem,
@@ -44,7 +45,8 @@ class TestOvertimeVersusBackorder:
         )
 
     def test_cheap_overtime_is_used_instead_of_backorders(self):
-        # Rate 2: overtime costs 100 < backorder 500 < 150. Production cost 300 units x 1.
+        # Rate 2: overtime in month 2 costs 50 x 2 = 100, less than overtime in month 1 and
+        # holding (50 x 3 = 150) or the backorder (500). Production 300 units x 1: total 400.
         plan = solve_plan(self.problem(overtime_rate=2.0))
         assert plan.status == "optimal"
         np.testing.assert_allclose(plan.overtime_hours, [[0, 50, 0]], atol=1e-6)
@@ -176,11 +178,12 @@ class TestLabourPool:
         assert plan.costs.total == pytest.approx(106200.0)
 
     def test_headcount_cap_forces_overtime_and_prebuild(self):
-        # Hiring would be cheaper than 50/h overtime, but the crew is capped at 10 and the
-        # overtime share cut to 10 % (160 h a month). Month 2's 320 extra hours: 160 h
-        # overtime in month 2 and 160 h in month 1, held one month (50 + 5 = 55 a unit, against
-        # 100 a month backordered; month 3 has no spare hours to catch up). Labour 96,000 + overtime 320 x 50 = 16,000 + holding 160 x 5 =
-        # 800: total 112,800.
+        # Hiring would be cheaper than 50/h overtime, but the crew is capped at 10 and its
+        # overtime share cut to 10 % (160 h a month). Month 2 needs 320 h more than the
+        # crew's 1,600: 160 h of overtime in month 2, and 160 h of overtime in month 1 held
+        # one month (50 + 5 = 55 a unit), cheaper than backordering them into month 3's
+        # overtime (100 + 50 = 150 a unit). Labour 96,000 + overtime 320 x 50 = 16,000
+        # + holding 160 x 5 = 800: total 112,800.
         problem = self.problem(overtime_rate=50.0)
         problem.pools = [replace(problem.pools[0], max_headcount=10.0, max_overtime_share=0.1)]
         plan = solve_plan(problem)
@@ -311,6 +314,103 @@ def test_solver_statuses_read_as_sentences():
     assert "No plan" in message
     assert describe_status(highspy.HighsModelStatus.kTimeLimit)[0] == "time_limit"
     assert describe_status(highspy.HighsModelStatus.kSolveError)[0] == "solver_error"
+
+
+class TestSolverProvesNoPlan:
+    """Checked inputs always have a plan (backorders are allowed, costs are >= 0), so these
+    tests break the assembled model on purpose to reach the solver's verdict."""
+
+    def break_model(self, monkeypatch, change):
+        from sop_capacity.planning import lp
+
+        build = lp._build_model
+
+        def broken(prep, **kw):
+            mdl = build(prep, **kw)
+            change(mdl)
+            return mdl
+
+        monkeypatch.setattr(lp, "_build_model", broken)
+
+    def test_infeasible_names_resource_product_and_month(self, monkeypatch):
+        # January's production forced to at least 150 units of 1 h on a 100-hour line with
+        # no overtime: the line's hours, that bound and the (zero) overtime conflict.
+        def force(mdl):
+            mdl.col_lo[mdl.layout.x] = 150.0
+
+        self.break_model(monkeypatch, force)
+        problem = one_line(
+            [80, 80],
+            [100, 100],
+            backorder_cost=10.0,
+            product_names=["X@PA"],
+            resource_names=["LINE-1"],
+            month_labels=["2027-01", "2027-02"],
+        )
+        with pytest.raises(PlanningInfeasibleError) as info:
+            solve_plan(problem)
+        error = info.value
+        assert error.status == "infeasible"
+        assert {(i.resource, i.month, i.product) for i in error.issues} == {
+            (0, 0, None),
+            (0, 0, 0),
+        }
+        text = str(error)
+        assert text.startswith("No plan satisfies the constraints")
+        assert "hours of resource 'LINE-1' in month '2027-01' (regular hours <= 100)" in text
+        assert (
+            "production of product 'X@PA' on resource 'LINE-1' in month '2027-01' (>= 150)" in text
+        )
+        assert "overtime on resource 'LINE-1' in month '2027-01' (= 0 hours)" in text
+        assert "2027-02" not in text  # February is not part of the conflict
+
+    def test_unbounded_names_what_grows(self, monkeypatch):
+        # A negative hiring cost in month 2: hiring and letting go together pays without end.
+        def reward_hiring(mdl):
+            mdl.cost[mdl.layout.hire + 1] = -5.0
+
+        self.break_model(monkeypatch, reward_hiring)
+        problem = one_line(
+            [80, 80],
+            [np.inf, np.inf],
+            methods=[Method(0, 0, 1.0, 0.0)],
+            backorder_cost=10.0,
+            month_labels=["2027-01", "2027-02"],
+            pools=[
+                LabourPool(
+                    resources=(0,),
+                    headcount0=1,
+                    hours_per_person=100.0,
+                    hire_cost=1.0,
+                    fire_cost=1.0,
+                    name="CREW",
+                )
+            ],
+        )
+        with pytest.raises(PlanningInfeasibleError) as info:
+            solve_plan(problem)
+        assert info.value.status == "unbounded"
+        text = str(info.value)
+        assert text.startswith("The cost can be made arbitrarily low")
+        assert "Without limit: " in text
+        assert "hires of labour pool 'CREW' in month '2027-02'" in str(info.value)
+
+    def test_without_an_iis_the_status_still_reads_as_a_sentence(self, monkeypatch):
+        def force(mdl):
+            mdl.col_lo[mdl.layout.x] = 150.0
+
+        def no_iis(self):
+            raise RuntimeError("IIS not available")
+
+        self.break_model(monkeypatch, force)
+        monkeypatch.setattr(highspy.Highs, "getIis", no_iis)
+        with pytest.raises(PlanningInfeasibleError) as info:
+            solve_plan(one_line([80], [100], backorder_cost=10.0))
+        assert info.value.issues == []
+        assert str(info.value) == (
+            "No plan satisfies the constraints (check headcount bounds and fixed inputs). "
+            "HiGHS could not isolate the conflicting constraints."
+        )
 
 
 def test_unknown_highs_option_is_refused():

@@ -6,12 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sop_capacity.planning import solve_plan
 from sop_capacity.planning_input import (
     CapacityModel,
     CostRates,
     MasterData,
     ScenarioParams,
     build_model,
+    safety_stock_cushion,
 )
 from sop_capacity.production_plans.models import Strategy
 from sop_capacity.production_plans.strategies import PlanRunError, run_strategy
@@ -248,3 +250,113 @@ class TestHeuristicsOnTheModel:
         for strategy in Strategy:
             with pytest.raises(PlanRunError, match="'Q@A'.*no production method"):
                 run_strategy(model, strategy)
+
+
+class TestSafetyStockCushion:
+    """The part of supply's requirement that only rebuilds safety stock (a soft target)."""
+
+    def test_a_build_from_nothing_is_the_first_months_top_up(self) -> None:
+        # Demand 50 a month, target 30, nothing on hand: supply asks 80, 50, 50 and closes
+        # at 30 each month. The cushion is 30 from January on, so the LP sees 50, 50, 50.
+        k, k0 = safety_stock_cushion(
+            np.array([[80.0, 50, 50]]),
+            np.array([[30.0, 30, 30]]),
+            np.array([[30.0, 30, np.nan]]),
+            np.array([0.0]),
+        )
+        np.testing.assert_allclose(k, [[30, 30, 30]])
+        np.testing.assert_allclose(k0, [0])
+
+    def test_stock_above_the_target_is_not_counted_as_cushion(self) -> None:
+        # 100 on hand, demand 30 a month, target 20 then 50 from February: supply asks
+        # 0, 10, 30 and closes at 70, 50, 50. k0 = min(100, 20) = 20; the cushion grows only
+        # by what is made: min(20, 20 + 0) = 20, min(50, 20 + 10) = 30, min(50, 30 + 30) = 50.
+        # Requirement seen by the LP: 0 - 0, 10 - 10, 30 - 20 = 0, 0, 10. Making nothing in
+        # March leaves 20 on hand (50 - 30): 30 below target, no demand unmet; the position
+        # -30 is within the cushion of 50, so it is a shortfall, not a backorder.
+        k, k0 = safety_stock_cushion(
+            np.array([[0.0, 10, 30]]),
+            np.array([[20.0, 50, 50]]),
+            np.array([[70.0, 50, np.nan]]),
+            np.array([100.0]),
+        )
+        np.testing.assert_allclose(k, [[20, 30, 50]])
+        np.testing.assert_allclose(k0, [20])
+
+    def test_lot_size_excess_stays_hard_and_a_short_supply_plan_caps_it(self) -> None:
+        # Row 0: target 10, lots of 100 for demand 40 a month: supply asks 100, 0, 100 and
+        # closes at 60, 20, 80. Only the 10 of target is soft: cushion 10, 10, 10.
+        # Row 1: supply's own plan ends February at 4 (below its target of 10): the cushion
+        # there is 4, the stock that plan really has.
+        k, _ = safety_stock_cushion(
+            np.array([[100.0, 0, 100], [10, 0, 6]]),
+            np.array([[10.0, 10, 10], [10, 10, 10]]),
+            np.array([[60.0, 20, np.nan], [10, 4, np.nan]]),
+            np.array([0.0, np.nan]),
+        )
+        np.testing.assert_allclose(k, [[10, 10, 10], [10, 4, 10]])
+
+    def model(self) -> CapacityModel:
+        rows = [
+            {
+                "product": "P",
+                "site": "A",
+                "month": m,
+                "quantity": q,
+                "safety_stock": 30,
+                "opening_stock": o,
+            }
+            for m, q, o in (("2027-01", 80, 0), ("2027-02", 50, 30), ("2027-03", 50, 30))
+        ]
+        data = master(
+            resources=[{"code": "L", "site": "A"}],
+            calendars=[
+                {"resource": "L", "month": m, "available_hours": h}
+                for m, h in (("2027-01", 60), ("2027-02", 50), ("2027-03", 90))
+            ],
+            routings=[{"product": "P", "resource": "L", "hours_per_unit": 1}],
+            products=[{"code": "P", "price": 40, "cost": 10}],
+        )
+        rates = CostRates(holding_rate_per_month=0.1, backorder_rate_per_month=0.25)
+        return build_model(requirements_frame(rows, source="test"), data, rates=rates)
+
+    def test_the_lp_sees_demand_and_the_cushion_as_a_soft_target(self) -> None:
+        model = self.model()
+        problem = model.problem()
+        np.testing.assert_allclose(model.cushion, [[30, 30, 30]])
+        np.testing.assert_allclose(problem.requirement, [[50, 50, 50]])
+        np.testing.assert_allclose(problem.safety_stock, [[30, 30, 30]])
+        np.testing.assert_allclose(problem.opening_inventory, [0])
+        # Shortfall at half the backorder cost: 0.5 x 0.25 x 40 = 5 a unit-month.
+        np.testing.assert_allclose(problem.shortfall_cost, [5.0])
+
+    def test_positions_split_into_ahead_shortfall_and_backorder(self) -> None:
+        # Made 60, 40, 100 against 80, 50, 50: position -20, -30, +20 against a cushion of
+        # 30: 20 and 30 short of safety stock (no backorder), then 20 built ahead.
+        # With 40, 20, 50 instead: -40, -70, -70: cushion 30 gone, 10, 40, 40 backordered.
+        model = self.model()
+        pos = model.positions(np.array([[60.0, 40, 100]]))
+        np.testing.assert_allclose(pos.shortfall, [[20, 30, 0]])
+        np.testing.assert_allclose(pos.backorder, 0.0)
+        np.testing.assert_allclose(pos.ahead, [[0, 0, 20]])
+        np.testing.assert_allclose(pos.stock, [[10, 0, 50]])
+        pos = model.positions(np.array([[40.0, 20, 50]]))
+        np.testing.assert_allclose(pos.shortfall, [[30, 30, 30]])
+        np.testing.assert_allclose(pos.backorder, [[10, 40, 40]])
+
+    def test_short_capacity_takes_the_top_up_first_and_rebuilds_it_when_it_can(self) -> None:
+        # Hours 60, 50, 90 at 1 h a unit (cost 1); demand 50 a month; target 30 from January.
+        # Holding 0.1 x 10 = 1, backorder 0.25 x 40 = 10, shortfall 5 a unit-month.
+        # January makes 60 (10 of the 30 top-up), February 50 (demand only), March 50 + 20
+        # to finish the cushion (making 20 at 1 + holding 1 beats 5 of shortfall).
+        # Shortfall 20 + 20 = 40 unit-months x 5 = 200; stock held 10, 10, 30 = 50 x 1;
+        # production 60 + 50 + 70 = 180 x 1. Total 430; no backorder. Treating the top-up as
+        # demand (as before) would have backordered 20 units for two months at 10: 400
+        # instead of 200.
+        plan = solve_plan(self.model().problem())
+        np.testing.assert_allclose(plan.production, [[60, 50, 70]], atol=1e-6)
+        np.testing.assert_allclose(plan.backorder, 0.0, atol=1e-6)
+        np.testing.assert_allclose(plan.shortfall, [[20, 20, 0]], atol=1e-6)
+        assert plan.costs.shortfall == pytest.approx(200.0)
+        assert plan.costs.holding == pytest.approx(50.0)
+        assert plan.costs.total == pytest.approx(430.0)

@@ -399,8 +399,14 @@ class TestViews:
             headers=token("integration"),
         )
         rows = csv.text.splitlines()
-        assert rows[0] == "product,family,site,month,quantity,revenue,baseline,adjusted,price"
-        assert rows[1] == "P2,F,S1,2026-10,45.0,900.0,45.0,45.0,20.0"
+        assert rows[0] == (
+            "product,family,site,month,quantity,revenue,baseline,adjusted,price,forecast_sigma"
+        )
+        # numbers as written by the database's own CSV (PostgreSQL 45, Python 45.0); a
+        # constant history has a zero-width interval, so σ = 0
+        first = rows[1].split(",")
+        assert first[:4] == ["P2", "F", "S1", "2026-10"]
+        assert [float(x) for x in first[4:]] == [45.0, 900.0, 45.0, 45.0, 20.0, 0.0]
         assert len(rows) == 1 + 6
         jsonl = client.get(
             f"{PLANS}/{plan['id']}/lines", params={"format": "jsonl"}, headers=token("integration")

@@ -81,8 +81,12 @@ class TestBadInputWritesNothing:
             headers={**token("demand_planner"), "content-type": "application/json"},
         )
         assert response.status_code == 422
-        assert response.json()["errors"][0]["message"].startswith("malformed JSON")
-        assert session.exec(select(Product)).all() == []
+        assert response.headers["content-type"] == "application/problem+json"
+        [error] = response.json()["errors"]
+        assert error["field"].startswith("body")
+        assert error["message"].startswith("malformed JSON")
+        assert session.exec(select(Product).where(Product.code == "SKU-1")).first() is None
+        assert _outbox(session, "SKU-1") == []
 
 
 class TestAccess:

@@ -128,3 +128,48 @@ def test_latest_estimate_actuals_then_plan_against_budget() -> None:
     assert total["variance_quantity_pct"] == pytest.approx(-60 / 1320 * 100)
     # revenue: 9 × 1,000 + 3 × 1,300 = 12,900 vs 14,400
     assert (total["le_revenue"], total["variance_revenue"]) == (12900.0, -1500.0)
+
+
+def test_forecast_sigma_follows_site_share_and_lifecycle_and_is_null_for_an_npi() -> None:
+    # σ = (hi_80 − lo_80) / (2 × 1.2815516): a width of 2 × 1.2815516 × 8 is σ 8
+    width = 2 * build.Z_80
+    intervals = pd.DataFrame(
+        {
+            "product": ["P", "P", "NPI"],
+            "month": ["2027-01", "2027-02", "2027-01"],
+            "lo_80": [100.0, 100.0, 0.0],
+            "hi_80": [100.0 + 8 * width, 100.0 + 4 * width, 10.0],
+        }
+    )
+    products = pd.DataFrame(
+        {"code": ["P", "NPI"], "lifecycle": ["phase_out", "npi"], "analog_code": [None, "P"]}
+    )
+    sigma = build.forecast_sigma(intervals, products)
+    np.testing.assert_allclose(sigma["forecast_sigma"], [8.0, 4.0, np.nan])
+
+    reviewed = pd.DataFrame(
+        {
+            "product": ["P", "P", "NPI"],
+            "month": ["2027-01", "2027-02", "2027-01"],
+            "family": "F",
+            "category": "C",
+            "baseline": [100.0, 100.0, 0.0],
+            "adjusted": [100.0, 50.0, 30.0],
+            # P runs down to end of life: half the forecast in February
+            "life_factor": [1.0, 0.5, 1.0],
+            "price": 1.0,
+        }
+    )
+    shares = pd.DataFrame(
+        {"product": ["P", "P", "NPI"], "site": ["S1", "S2", "S1"], "share": [0.75, 0.25, 1.0]}
+    )
+    lines = build.plan_lines(reviewed, shares, sigma)
+    got = {(r.product, r.site, r.month): r.forecast_sigma for r in lines.itertuples()}
+    # January 8 × 0.75 = 6 and 8 × 0.25 = 2; February 4 × share × life 0.5 = 1.5 and 0.5
+    assert got[("P", "S1", "2027-01")] == pytest.approx(6.0)
+    assert got[("P", "S2", "2027-01")] == pytest.approx(2.0)
+    assert got[("P", "S1", "2027-02")] == pytest.approx(1.5)
+    assert got[("P", "S2", "2027-02")] == pytest.approx(0.5)
+    assert np.isnan(got[("NPI", "S1", "2027-01")])
+    # without intervals every σ is missing
+    assert build.plan_lines(reviewed, shares)["forecast_sigma"].isna().all()

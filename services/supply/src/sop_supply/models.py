@@ -17,10 +17,12 @@ from sop_supply.masterdata.models import (
 )
 from sop_supply.plans.models import (
     DemandPlanRef,
+    DemandPlanTrigger,
     ScenarioParameters,
     SupplyPlan,
     SupplyPlanContract,
     SupplyPlanException,
+    SupplyPlanForecastError,
     SupplyPlanLine,
 )
 from sop_supply.sites.models import Site
@@ -29,6 +31,7 @@ __all__ = [
     "BomLine",
     "Contract",
     "DemandPlanRef",
+    "DemandPlanTrigger",
     "IdempotencyRecord",
     "InventorySnapshot",
     "ItemSite",
@@ -45,5 +48,6 @@ __all__ = [
     "SupplyPlan",
     "SupplyPlanContract",
     "SupplyPlanException",
+    "SupplyPlanForecastError",
     "SupplyPlanLine",
 ]

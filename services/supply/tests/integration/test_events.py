@@ -27,13 +27,19 @@ def deliver(live: Any, event: CloudEvent) -> bool:
 
 
 def demand_changed(
-    world: Any, plan_id: str, *, status: str = "submitted", scenario: str = "base"
+    world: Any,
+    plan_id: str,
+    *,
+    status: str = "submitted",
+    scenario: str = "base",
+    version: int = 1,
 ) -> CloudEvent:
+    """A new event (new id) each call: the same announcement published again, or a new one."""
     data = {
         "plan_id": plan_id,
         "cycle": world.cycle,
         "scenario": scenario,
-        "version": 1,
+        "version": version,
         "status": status,
         "lines_url": f"/api/v1/demand-plans/{plan_id}/lines",
     }
@@ -124,14 +130,61 @@ class TestDemandPlanChanged:
             factory,
         )
         [plan] = plans(world)
-        assert (plan["demand_plan_id"], plan["status"], plan["version"]) == (
-            factory,
-            "unconstrained",
-            1,
-        )
-        assert live.peers.calls == [f"GET /api/v1/demand-plans/{factory}/lines?format=jsonl"]
+        assert (
+            plan["demand_plan_id"],
+            plan["demand_plan_version"],
+            plan["status"],
+            plan["version"],
+        ) == (factory, 1, "unconstrained", 1)
+        assert live.peers.calls == [f"GET /api/v1/demand-plans/{factory}/lines?format=csv"]
         [data] = outbox_data(live, plan["id"])
         assert data["upstream_plan_id"] == factory
+
+    def test_the_same_demand_version_under_a_new_event_id_makes_no_new_plan(
+        self, world: Any, live: Any, factory: str
+    ) -> None:
+        # demand republishes version 1 (a replayed outbox: a new event id, same data)
+        assert deliver(live, demand_changed(world, factory)) is True
+        settled(live)
+        assert deliver(live, demand_changed(world, factory)) is True  # not a duplicate id...
+        assert len(settled(live)) == 1  # ...but nothing queued: the version has its plan
+        [plan] = plans(world)
+        assert (plan["version"], plan["demand_plan_version"]) == (1, 1)
+        assert len(live.peers.calls) == 1
+
+        # the next demand plan version (demand gives it a new id) is the next supply version
+        live.peers.demand["DP-v2"] = live.peers.demand[factory]
+        deliver(live, demand_changed(world, "DP-v2", version=2))
+        assert len(settled(live)) == 2
+        newest, first = plans(world)
+        assert (newest["version"], newest["demand_plan_id"], newest["demand_plan_version"]) == (
+            2,
+            "DP-v2",
+            2,
+        )
+        assert first["id"] == plan["id"]
+        deliver(live, demand_changed(world, "DP-v2", version=2))
+        assert len(settled(live)) == 2
+        assert len(plans(world)) == 2
+
+    def test_a_failed_run_is_retried_when_the_version_is_announced_again(
+        self, world: Any, live: Any
+    ) -> None:
+        # the demand service does not (yet) serve the plan: the run fails, nothing is written
+        deliver(live, demand_changed(world, "DP-late"))
+        [failed] = settled(live)
+        assert failed.state == "failed"
+        assert plans(world) == []
+        world.products("LATE")
+        world.site("P")
+        live.peers.demand["DP-late"] = [
+            {"product": world.code("LATE"), "site": world.code("P"), "month": m, "quantity": 5}
+            for m in MONTHS
+        ]
+        deliver(live, demand_changed(world, "DP-late"))
+        assert [j.state for j in settled(live)] == ["failed", "succeeded"]
+        [plan] = plans(world)
+        assert (plan["demand_plan_id"], plan["version"]) == ("DP-late", 1)
 
     def test_an_approved_demand_plan_is_recorded_but_computes_nothing(
         self, world: Any, live: Any, factory: str
@@ -179,6 +232,46 @@ class TestCapacityPlanChanged:
         deliver(live, capacity_changed(world, "PP-2", plan["id"]))
         deliver(live, capacity_changed(world, "PP-3", "not-a-uuid"))
         assert len(settled(live)) == 2
+
+    def test_the_constrained_plan_keeps_the_safety_stock_from_demands_sigma(
+        self, world: Any, live: Any
+    ) -> None:
+        # FS, made in the month, statistical without ss_value: σ = demand's 10 (first month)
+        # SS = z(95 %) × √(0 + 1) × 10 = 16.45 in both plans, though the constrained run
+        # nets the base plan's own demand instead of fetching demand's lines again
+        world.products("FS")
+        world.site("P")
+        world.feed(
+            "item-sites",
+            [
+                {
+                    "product": world.code("FS"),
+                    "site": world.code("P"),
+                    "make_or_buy": "make",
+                    "lead_time_months": 0,
+                    "ss_policy": "statistical",
+                }
+            ],
+        )
+        lines = [("FS", "P", m, 100.0) for m in MONTHS]
+        demand = world.demand_plan(lines, sigma={(p, s, m): 10.0 for p, s, m, _ in lines})
+        deliver(live, demand_changed(world, demand))
+        settled(live)
+        [base] = plans(world)
+        live.peers.production["PP-S"] = [
+            {"product": world.code("FS"), "site": world.code("P"), "month": m, "quantity": 100}
+            for m in MONTHS
+        ]
+        deliver(live, capacity_changed(world, "PP-S", base["id"]))
+        settled(live)
+        [constrained] = plans(world, status="constrained")
+        expected = [1.644854 * 10] * 4
+        assert world.lines(base["id"], "FS", "P")["safety_stock"] == pytest.approx(expected)
+        fs = world.lines(constrained["id"], "FS", "P")
+        assert fs["safety_stock"] == pytest.approx(expected)
+        # 100 a month made against 100 a month demanded: the target is never reached
+        assert fs["closing"] == [0, 0, 0, 0]
+        assert constrained["counts"]["below_safety_stock"] == 4
 
 
 class TestScenarioAndApproval:

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from sop_shared.bulk import IdempotencyRecord
+from sop_shared.events import new_event
+from sop_shared.readmodels.products import apply_product_changed
 from sop_supply.masterdata.models import (
     BomLine,
     Contract,
@@ -435,3 +437,86 @@ def test_materials_cannot_reuse_a_product_code(
     response = post(client, token, "materials", [{"code": "FG-1", "name": "dup"}])
     assert_refused(response, "code-is-a-product", 1, "code")
     assert count(session, Material) == 0
+
+
+def _feed_row(resource: str, code: str, i: int) -> dict[str, Any]:
+    """A row of ``resource`` that names ``code`` where a product goes (``i`` keeps keys apart)."""
+    return {
+        "item-sites": {**ITEM, "product": code, "site": f"P{i}"},
+        "inventory": {"product": code, "site": "P1", "month": f"2026-1{i}", "on_hand": 5},
+        "open-supply": {
+            "order_ref": f"WO-{i}",
+            "kind": "production",
+            "product": code,
+            "site": "P1",
+            "due_month": "2027-01",
+            "quantity": 5,
+        },
+        "contracts": {
+            "code": f"C-{i}",
+            "supplier": "SUP-1",
+            "material": code,
+            "period_start": "2027-01",
+            "period_end": "2027-03",
+            "max_volume": 10,
+        },
+        "boms (product)": {"product": code, "material": "RM-A", "qty_per": 1},
+        "boms (material)": {"product": f"FG-{i}", "material": code, "qty_per": 1},
+        "supply-budget": {"product": code, "month": f"2027-0{i}", "volume": 1, "value": 1},
+    }[resource]
+
+
+# feed, the field naming the item, its table, a code the first (valid) row uses
+PRODUCT_FEEDS = [
+    ("item-sites", "product", ItemSite, "FG-2"),
+    ("inventory", "product", InventorySnapshot, "FG-2"),
+    ("open-supply", "product", OpenSupply, "FG-2"),
+    ("contracts", "material", Contract, "RM-A"),
+    ("boms (product)", "product", BomLine, "FG-2"),
+    ("boms (material)", "material", BomLine, "RM-B"),
+    ("supply-budget", "product", SupplyBudget, "FG-2"),
+]
+
+
+class TestUnknownProducts:
+    """Every feed naming a product refuses an unknown one, or one demand deleted, naming the
+    row and the column; the valid row of the same batch is not written either."""
+
+    @pytest.fixture
+    def deleted(self, session: Session, materials: None, seed: Any) -> str:
+        """FG-9, known until demand's product.changed event deleted it."""
+        seed.product("FG-9")
+        event = new_event(
+            source="/sop/demand",
+            type="sop.demand.product.changed.v1",
+            subject="FG-9",
+            data={"code": "FG-9", "name": "Old", "family": "F", "category": "C", "version": 2}
+            | {"deleted": True},
+        )
+        apply_product_changed(session, event)
+        session.flush()
+        return "FG-9"
+
+    @pytest.mark.parametrize(("resource", "field", "model", "valid"), PRODUCT_FEEDS)
+    @pytest.mark.parametrize("case", ["unknown", "deleted"])
+    def test_refused_naming_row_and_column(
+        self,
+        client: Any,
+        token: Any,
+        session: Session,
+        deleted: str,
+        resource: str,
+        field: str,
+        model: Any,
+        valid: str,
+        case: str,
+    ) -> None:
+        code = "GHOST" if case == "unknown" else deleted
+        before = count(session, model)
+        rows = [_feed_row(resource, valid, 1), _feed_row(resource, code, 2)]
+        path = resource.split(" ")[0]
+        problem = assert_refused(post(client, token, path, rows), "unknown-product", 2, field)
+        assert f"unknown product or material {code!r}" in problem["errors"][0]["message"]
+        assert count(session, model) == before
+        # the same row naming a known product goes through (the refusal was the product)
+        assert post(client, token, path, rows[:1]).status_code == 200

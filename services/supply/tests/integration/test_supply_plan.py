@@ -118,6 +118,13 @@ class TestNettingWithLotSizingAndLeadTime:
         assert [(e["month"], e["size"], e["value"]) for e in stockouts["items"]] == [
             ("2027-02", 10, 100)
         ]
+        # an item-site exception is about its own site
+        [stockout] = stockouts["items"]
+        assert (stockout["site"], stockout["scope"], stockout["sites"]) == (
+            world.code("P"),
+            "item_site",
+            [world.code("P")],
+        )
 
     def test_the_plan_header_its_event_and_its_streams(
         self, world: Any, plan: str, live: Any
@@ -195,6 +202,134 @@ class TestNettingWithLotSizingAndLeadTime:
         assert (second["cycle"], second["scenario"]) == (first["cycle"], first["scenario"])
 
 
+class TestEveryLineColumn:
+    def test_one_item_site_by_hand_in_every_column(self, world: Any, live: Any) -> None:
+        # FG, made, lead time 1, lot multiple 100, safety stock 20 (fixed), maximum 60,
+        # cost 10; 100 in stock at the end of 2026-12, a production order of 50 due 2027-01.
+        world.products("FG", cost=10.0)
+        world.site("P")
+        world.feed(
+            "item-sites",
+            [
+                item(
+                    world,
+                    "FG",
+                    make_or_buy="make",
+                    lead_time_months=1,
+                    lot_multiple=100,
+                    ss_value=20,
+                    max_stock=60,
+                )
+            ],
+        )
+        world.feed("inventory", [item(world, "FG", month="2026-12", on_hand=100)])
+        world.feed(
+            "open-supply",
+            [
+                item(
+                    world,
+                    "FG",
+                    order_ref=world.code("WO"),
+                    kind="production",
+                    due_month="2027-01",
+                    quantity=50,
+                )
+            ],
+        )
+        plan = succeeded(world.run(world.demand_plan(monthly("FG", "P", [120, 60, 90, 30]))))
+        # m0: 100 + 50 - 120 = 30 >= 20, no order                    -> closing 30
+        # m1: 30 - 60 = -30; net 20 + 30 = 50 -> 100 (multiple)       -> closing 70, 10 over 60
+        # m2: 70 - 90 = -20; net 40 -> 100                            -> closing 80, 20 over 60
+        # m3: 80 - 30 = 50 >= 20                                      -> closing 50
+        # releases one month before the receipts: m0 100, m1 100.
+        # days of supply = closing / (next 3 months' demand / (3 × 30.4)), the last month's
+        # demand repeated beyond the horizon:
+        #   m0 30 × 91.2 / (60 + 90 + 30) = 15.2     m1 70 × 91.2 / (90 + 30 + 30) = 42.56
+        #   m2 80 × 91.2 / (30 × 3) = 81.0667        m3 50 × 91.2 / 90 = 50.6667
+        days = [15.2, 42.56, 80 * 91.2 / 90, 50 * 91.2 / 90]
+        rows = world.get(f"supply-plans/{plan}/lines", product=world.code("FG"))["items"]
+        expected = [
+            {
+                "product": world.code("FG"),
+                "site": world.code("P"),
+                "month": month,
+                "kind": "product",
+                "make_or_buy": "make",
+                "family": "BIKES",
+                "demand": demand,
+                "dependent_demand": 0,
+                "opening": opening,
+                "scheduled": scheduled,
+                "receipts": scheduled + planned,
+                "planned": planned,
+                "planned_receipts": planned,
+                "planned_releases": release,
+                "closing": closing,
+                "safety_stock": 20,
+                "max_stock": 60,
+                "shortage": 0,
+                "excess": excess,
+                "days_of_supply": pytest.approx(dos),
+                "inventory_value": 10 * closing,
+            }
+            for month, demand, opening, scheduled, planned, release, closing, excess, dos in zip(
+                MONTHS,
+                [120, 60, 90, 30],
+                [100, 30, 70, 80],
+                [50, 0, 0, 0],
+                [0, 100, 100, 0],
+                [100, 100, 0, 0],
+                [30, 70, 80, 50],
+                [0, 10, 20, 0],
+                days,
+                strict=True,
+            )
+        ]
+        assert rows == expected
+        # the columns docs/CONTRACTS.md promises, under those names
+        contract = [
+            "product",
+            "site",
+            "month",
+            "demand",
+            "opening",
+            "receipts",
+            "planned",
+            "closing",
+            "safety_stock",
+            "shortage",
+            "excess",
+            "days_of_supply",
+            "inventory_value",
+        ]
+        assert set(contract) <= set(rows[0])
+
+        requirements = world.get(f"supply-plans/{plan}/production-requirements")["items"]
+        assert requirements == [
+            {
+                "product": world.code("FG"),
+                "site": world.code("P"),
+                "month": r["month"],
+                "family": "BIKES",
+                "quantity": r["planned_receipts"],
+                "release_quantity": r["planned_releases"],
+                "demand": r["demand"],
+                "scheduled": r["scheduled"],
+                "safety_stock": 20,
+                "opening_stock": r["opening"],
+                "closing_stock": r["closing"],
+            }
+            for r in expected
+        ]
+        # CONTRACTS.md: product, site, month, quantity, safety_stock, opening_stock
+        assert [(r["quantity"], r["safety_stock"], r["opening_stock"]) for r in requirements] == [
+            (0, 20, 100),
+            (100, 20, 30),
+            (100, 20, 70),
+            (0, 20, 80),
+        ]
+
+
 class TestSafetyStockPolicies:
     def test_each_policy_by_hand(self, world: Any) -> None:
         codes = ("FIX", "MOC", "DOC", "STAT", "STATLT")
@@ -245,6 +380,32 @@ class TestSafetyStockPolicies:
         assert ss["STATLT"][0] == pytest.approx(310.46, abs=0.01)
         # netting covers the target: FIX closes at 25 every month (lead time 0, no lot sizing)
         assert world.lines(plan, "FIX", "P")["closing"] == [25, 25, 25, 25]
+
+    def test_statistical_sigma_comes_from_the_demand_plan_unless_the_planner_gave_one(
+        self, world: Any
+    ) -> None:
+        # demand's CSV carries forecast_sigma (the σ of the monthly forecast error per line)
+        world.products("SIG", "OWN")
+        world.site("P")
+        stat = {"make_or_buy": "buy", "lead_time_months": 1, "ss_policy": "statistical"}
+        world.feed(
+            "item-sites",
+            [item(world, "SIG", **stat), item(world, "OWN", **stat, ss_value=100)],
+        )
+        lines = monthly("SIG", "P", [100, 100, 100, 100]) + monthly("OWN", "P", [100] * 4)
+        # σ 30, 40, 50, 60 over the months: only the first month's counts
+        sigma = {(p, s, m): 30.0 + 10 * MONTHS.index(m) for p, s, m, _ in lines}
+        plan = succeeded(world.run(world.demand_plan(lines, sigma=sigma)))
+        # SIG: no ss_value -> σ of its first plan month (30, the one-month-ahead error);
+        # z(95 %) = 1.644854, L + R = 1 + 1: SS = 1.644854 × √2 × 30 = 69.78 every month
+        assert world.lines(plan, "SIG", "P")["safety_stock"] == pytest.approx(
+            [1.644854 * math.sqrt(2) * 30] * 4, rel=1e-5
+        )
+        # OWN: the planner's σ 100 wins over demand's 30: 1.644854 × √2 × 100 = 232.62
+        assert world.lines(plan, "OWN", "P")["safety_stock"] == pytest.approx(
+            [232.62] * 4, abs=0.01
+        )
+        assert world.get(f"supply-plans/{plan}")["counts"]["statistical_without_sigma"] == 0
 
 
 class TestBomExplosionAndContracts:
@@ -366,6 +527,158 @@ class TestBomExplosionAndContracts:
             f"supply-plans/{plan}/exceptions", kind="contract_over_use", product=world.code("RM-B")
         )
         assert [(e["size"], e["reference"]) for e in over["items"]] == [(100, world.code("C-B"))]
+
+
+class TestPurchasesAndContractSites:
+    """Buy item-sites at two sites: a traded product TR and a material RM that FG is made of.
+
+    FG (made, lead time 0, 2 RM each) is demanded at P 10 a month and at Q 40 in Feb and Apr;
+    TR (bought at P, lead time 1, MOQ 30, cost 4) 10, 20, 10, 10 with 15 in stock;
+    RM (bought at P and Q, lead time 0, multiple 25, cost 2) with 5 in stock at P.
+    """
+
+    @pytest.fixture
+    def plan(self, world: Any) -> str:
+        world.products("FG", cost=10.0)
+        world.products("TR", cost=4.0)
+        world.site("P")
+        world.site("Q")
+        world.feed("materials", [{"code": world.code("RM"), "name": "Resin", "unit_cost": 2.0}])
+        world.feed(
+            "boms", [{"product": world.code("FG"), "material": world.code("RM"), "qty_per": 2}]
+        )
+        made = {"make_or_buy": "make", "lead_time_months": 0}
+        resin = {"make_or_buy": "buy", "lead_time_months": 0, "lot_multiple": 25}
+        world.feed(
+            "item-sites",
+            [
+                item(world, "FG", "P", **made),
+                item(world, "FG", "Q", **made),
+                item(world, "TR", "P", make_or_buy="buy", lead_time_months=1, moq=30),
+                item(world, "RM", "P", **resin),
+                item(world, "RM", "Q", **resin),
+            ],
+        )
+        world.feed(
+            "inventory",
+            [
+                item(world, "TR", month="2026-12", on_hand=15),
+                item(world, "RM", month="2026-12", on_hand=5),
+            ],
+        )
+        world.feed("suppliers", [{"code": world.code("SUP"), "name": "Acme"}])
+        contract = {"supplier": world.code("SUP"), "material": world.code("RM"), "price": 2.0}
+        world.feed(
+            "contracts",
+            [
+                {
+                    **contract,
+                    "code": world.code("C1"),
+                    "period_start": "2027-01",
+                    "period_end": "2027-03",
+                    "min_volume": 500,
+                    "max_volume": 1000,
+                },
+                {
+                    **contract,
+                    "code": world.code("C2"),
+                    "period_start": "2027-04",
+                    "period_end": "2027-04",
+                    "min_volume": 0,
+                    "max_volume": 50,
+                },
+            ],
+        )
+        lines = (
+            monthly("FG", "P", [10, 10, 10, 10])
+            + monthly("FG", "Q", [0, 40, 0, 40])
+            + monthly("TR", "P", [10, 20, 10, 10])
+        )
+        return succeeded(world.run(world.demand_plan(lines)))
+
+    def test_purchase_requirements_by_hand(self, world: Any, plan: str) -> None:
+        # TR at P, lead time 1 (nothing can arrive in Jan), MOQ 30:
+        #   Jan 15 - 10 = 5; Feb 5 - 20 = -15 -> 30 -> 15; Mar 15 - 10 = 5; Apr 5 - 10 = -5 -> 30
+        #   receipts 0, 30, 0, 30; orders placed a month earlier: 30, 0, 30, 0; value × 4
+        # RM at P: FG made 10 a month x 2 = 20 a month, multiple 25:
+        #   Jan 5 - 20 = -15 -> 25 -> 10; Feb -10 -> 25 -> 15; Mar -5 -> 25 -> 20; Apr 20 - 20 = 0
+        #   receipts = orders (lead time 0) 25, 25, 25, 0; value × 2
+        rows = world.get(f"supply-plans/{plan}/purchase-requirements", site=world.code("P"))
+        got = {(r["product"], r["kind"]): {k: [] for k in r} for r in rows["items"]}
+        for r in rows["items"]:
+            for key, value in r.items():
+                got[(r["product"], r["kind"])][key].append(value)
+        assert set(got) == {(world.code("RM"), "material"), (world.code("TR"), "product")}
+        tr = got[(world.code("TR"), "product")]
+        assert tr["month"] == MONTHS
+        assert tr["demand"] == [10, 20, 10, 10]
+        assert tr["opening_stock"] == [15, 5, 15, 5]
+        assert tr["quantity"] == [0, 30, 0, 30]
+        assert tr["order_quantity"] == [30, 0, 30, 0]
+        assert tr["value"] == [0, 120, 0, 120]
+        assert tr["closing_stock"] == [5, 15, 5, 25]
+        assert tr["scheduled"] == tr["shortage"] == tr["safety_stock"] == [0, 0, 0, 0]
+        rm = got[(world.code("RM"), "material")]
+        assert rm["demand"] == [20, 20, 20, 20]
+        assert rm["opening_stock"] == [5, 10, 15, 20]
+        assert rm["quantity"] == rm["order_quantity"] == [25, 25, 25, 0]
+        assert rm["value"] == [50, 50, 50, 0]
+        assert rm["closing_stock"] == [10, 15, 20, 0]
+        # RM at Q: FG made 40 in Feb and Apr -> 80 of RM: Feb -80 -> 100 -> 20; Apr 20 - 80
+        # = -60 -> 75 -> 15
+        at_q = world.get(
+            f"supply-plans/{plan}/purchase-requirements", site=world.code("Q"), kind="material"
+        )["items"]
+        assert [r["quantity"] for r in at_q] == [0, 100, 0, 75]
+        # the buy filter on the lines is the same set of item-sites; FG (made) is in neither
+        bought = world.get(f"supply-plans/{plan}/lines", make_or_buy="buy")
+        assert bought["total"] == 12
+        assert {(r["product"], r["site"]) for r in bought["items"]} == {
+            (world.code("TR"), world.code("P")),
+            (world.code("RM"), world.code("P")),
+            (world.code("RM"), world.code("Q")),
+        }
+        # purchases: TR 60 + RM at P 75 + RM at Q 175
+        assert world.get(f"supply-plans/{plan}")["totals"]["planned_purchases"] == 310
+
+    def test_contract_exceptions_are_site_independent_and_name_the_buying_sites(
+        self, world: Any, plan: str, live: Any
+    ) -> None:
+        # C1 (Jan-Mar, min 500): RM bought 75 at P + 100 at Q = 175 -> 325 short, at 2 = 650
+        # C2 (Apr, max 50): RM bought 75 at Q only (P buys nothing in April) -> 25 over
+        found = world.get(f"supply-plans/{plan}/exceptions", product=world.code("RM"))["items"]
+        contract = [e for e in found if e["kind"].startswith("contract")]
+        assert [
+            (e["kind"], e["month"], e["size"], e["reference"], e["site"], e["scope"], e["sites"])
+            for e in contract
+        ] == [
+            (
+                "contract_over_use",
+                "2027-04",
+                25,
+                world.code("C2"),
+                None,
+                "all_sites",
+                [world.code("Q")],
+            ),
+            (
+                "contract_under_use",
+                "2027-03",
+                325,
+                world.code("C1"),
+                None,
+                "all_sites",
+                [world.code("P"), world.code("Q")],
+            ),
+        ]
+        # in CSV the sites are space-separated
+        text = live.client.get(
+            f"/api/v1/supply-plans/{plan}/exceptions",
+            params={"format": "csv", "kind": "contract_under_use"},
+            headers=live.headers("viewer"),
+        ).text
+        [row] = list(csv.DictReader(io.StringIO(text)))
+        assert (row["scope"], row["sites"]) == ("all_sites", f"{world.code('P')} {world.code('Q')}")
 
 
 def test_an_unknown_demand_plan_fails_the_job_and_writes_nothing(world: Any) -> None:

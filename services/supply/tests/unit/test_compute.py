@@ -87,3 +87,80 @@ def test_three_level_bill_explodes_level_by_level_at_the_same_site() -> None:
     assert_allclose(gross["SUB"], [20, 10])
     assert_allclose(gross["RM"], [60, 30])
     assert list(outcome.items["site"]) == ["S1", "S1", "S1"]
+
+
+def _item_site(product: str, site: str, **params: object) -> dict[str, object]:
+    defaults: dict[str, object] = {
+        "make_or_buy": "buy",
+        "lead_time_months": 0,
+        "lead_time_std_months": None,
+        "moq": 0.0,
+        "lot_multiple": 0.0,
+        "ss_policy": "statistical",
+        "ss_value": 0.0,
+        "service_level": 0.95,
+        "max_stock": None,
+        "unit_cost": None,
+        "holding_cost_rate": 0.2,
+        "shelf_life_months": None,
+    }
+    return {"product": product, "site": site, **defaults, **params}
+
+
+def test_statistical_sigma_is_the_planners_else_the_demand_lines_first_month() -> None:
+    # SS = z(95 %) · √(L + R) · σ with z = 1.644854, R = 1 month (σ_L = 0)
+    items = pd.DataFrame(
+        [
+            _item_site("STAT", "S1", lead_time_months=2),  # σ from demand: its first month, 30
+            _item_site("STAT", "S2", lead_time_months=2),  # that line has no σ: SS 0
+            _item_site("OWN", "S1", lead_time_months=2, ss_value=20.0),  # the planner's 20 wins
+            _item_site("LATE", "S1"),  # its first line is in 2027-02: σ 12
+            _item_site("FIX", "S1", ss_policy="fixed", ss_value=7.0),  # not statistical
+        ],
+        columns=ITEM_SITE_COLUMNS,
+    )
+    lines = pd.DataFrame(
+        [
+            # rows out of month order: the first *month* counts, not the first row
+            ("STAT", "S1", "2027-02", 100.0, 40.0),
+            ("STAT", "S1", "2027-01", 100.0, 30.0),
+            ("STAT", "S1", "2027-03", 100.0, 50.0),
+            ("STAT", "S2", "2027-01", 100.0, None),
+            ("STAT", "S2", "2027-02", 100.0, 45.0),
+            ("OWN", "S1", "2027-01", 100.0, 30.0),
+            ("LATE", "S1", "2027-03", 50.0, 99.0),
+            ("LATE", "S1", "2027-02", 50.0, 12.0),
+            ("FIX", "S1", "2027-01", 10.0, 80.0),
+        ],
+        columns=["product", "site", "month", "quantity", "forecast_sigma"],
+    )
+    outcome = compute_plan(lines, data(item_sites=items))
+    safety = dict(
+        zip(
+            zip(outcome.items["product"], outcome.items["site"], strict=True),
+            outcome.measures["safety_stock"][:, 0],
+            strict=True,
+        )
+    )
+    assert safety[("STAT", "S1")] == pytest.approx(1.644854 * 3**0.5 * 30, rel=1e-6)  # 85.47
+    assert safety[("STAT", "S2")] == 0.0
+    assert safety[("OWN", "S1")] == pytest.approx(1.644854 * 3**0.5 * 20, rel=1e-6)  # 56.98
+    assert safety[("LATE", "S1")] == pytest.approx(1.644854 * 12, rel=1e-6)  # 19.74
+    assert safety[("FIX", "S1")] == 7.0
+    assert outcome.counts["statistical_without_sigma"] == 1
+    sigma = dict(
+        zip(
+            outcome.items["product"] + "@" + outcome.items["site"],
+            outcome.items["forecast_sigma"],
+            strict=True,
+        )
+    )
+    assert (sigma["STAT@S1"], sigma["LATE@S1"], sigma["FIX@S1"]) == (30.0, 12.0, 80.0)
+
+    # demand lines without the column (an older demand service): σ only from ss_value
+    # (rows in product, site order: FIX, LATE, OWN, STAT@S1, STAT@S2)
+    without = compute_plan(lines.drop(columns="forecast_sigma"), data(item_sites=items))
+    assert without.measures["safety_stock"][:, 0].tolist() == pytest.approx(
+        [7.0, 0.0, 1.644854 * 3**0.5 * 20, 0.0, 0.0], rel=1e-6
+    )
+    assert without.counts["statistical_without_sigma"] == 3

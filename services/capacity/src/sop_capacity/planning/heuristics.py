@@ -24,8 +24,11 @@ class AggregateProblem:
     """One family, one crew. Costs: hire/fire per worker, holding/backorder per unit-month
     on the month-end position, wage per worker-month (regular time), unit_cost per unit made.
 
-    ``units_per_worker`` is output per worker per month (scalar or [T], e.g. rate x days).
-    ``integer_workers`` rounds headcount up to whole people, as Nahmias does.
+    ``units_per_worker`` is output per worker per month and ``wage_per_worker`` a worker's
+    regular pay for the month (each a scalar or [T]: months with fewer working days give
+    less output and, for people paid by the day, less pay).
+    ``integer_workers`` rounds headcount up to whole people, as Nahmias does, so the crew
+    never makes less than the month needs.
     """
 
     demand: Sequence[float] | FloatArray
@@ -36,7 +39,7 @@ class AggregateProblem:
     fire_cost: float = 0.0
     holding_cost: float = 0.0
     backorder_cost: float = 0.0
-    wage_per_worker: float = 0.0
+    wage_per_worker: float | Sequence[float] | FloatArray = 0.0
     unit_cost: float = 0.0
     min_workforce: float = 0.0
     max_workforce: float = math.inf
@@ -57,22 +60,29 @@ class AggregatePlan:
     costs: CostBreakdown
 
 
-def _inputs(problem: AggregateProblem) -> tuple[FloatArray, FloatArray]:
+def _inputs(problem: AggregateProblem) -> tuple[FloatArray, FloatArray, FloatArray]:
     demand = np.asarray(problem.demand, dtype=np.float64)
     issues: list[PlanningIssue] = []
     if demand.ndim != 1 or demand.size == 0:
         issues.append(PlanningIssue(None, None, "demand must be a non-empty [T] sequence"))
         raise PlanningInputError(issues)
-    try:
-        k = np.array(np.broadcast_to(problem.units_per_worker, demand.shape), dtype=np.float64)
-    except ValueError:
-        raise PlanningInputError(
-            [PlanningIssue(None, None, "units_per_worker must be a scalar or match demand")]
-        ) from None
+    per_month = {}
+    for name in ("units_per_worker", "wage_per_worker"):
+        try:
+            per_month[name] = np.array(
+                np.broadcast_to(getattr(problem, name), demand.shape), dtype=np.float64
+            )
+        except ValueError:
+            raise PlanningInputError(
+                [PlanningIssue(None, None, f"{name} must be a scalar or match demand")]
+            ) from None
+    k, wage = per_month["units_per_worker"], per_month["wage_per_worker"]
     for t in np.flatnonzero(~np.isfinite(demand) | (demand < 0)):
         issues.append(PlanningIssue(None, int(t), f"demand in month {t} must be >= 0"))
     for t in np.flatnonzero(~np.isfinite(k) | (k <= 0)):
         issues.append(PlanningIssue(None, int(t), f"units_per_worker in month {t} must be > 0"))
+    for t in np.flatnonzero(~np.isfinite(wage) | (wage < 0)):
+        issues.append(PlanningIssue(None, int(t), f"wage_per_worker in month {t} must be >= 0"))
     scalars = {
         "initial_workforce": problem.initial_workforce,
         "initial_inventory": problem.initial_inventory,
@@ -80,7 +90,6 @@ def _inputs(problem: AggregateProblem) -> tuple[FloatArray, FloatArray]:
         "fire_cost": problem.fire_cost,
         "holding_cost": problem.holding_cost,
         "backorder_cost": problem.backorder_cost,
-        "wage_per_worker": problem.wage_per_worker,
         "unit_cost": problem.unit_cost,
         "min_workforce": problem.min_workforce,
     }
@@ -91,7 +100,7 @@ def _inputs(problem: AggregateProblem) -> tuple[FloatArray, FloatArray]:
         issues.append(PlanningIssue(None, None, "max_workforce must be >= min_workforce"))
     if issues:
         raise PlanningInputError(issues)
-    return demand, k
+    return demand, k, wage
 
 
 def _headcount(problem: AggregateProblem, workers: float) -> float:
@@ -104,6 +113,7 @@ def _finish(
     strategy: str,
     problem: AggregateProblem,
     demand: FloatArray,
+    wage: FloatArray,
     workforce: FloatArray,
     production: FloatArray,
 ) -> AggregatePlan:
@@ -116,7 +126,7 @@ def _finish(
         production=problem.unit_cost * float(production.sum()),
         holding=problem.holding_cost * float(inventory.sum()),
         backorder=problem.backorder_cost * float(backorder.sum()),
-        labour=problem.wage_per_worker * float(workforce.sum()),
+        labour=float((wage * workforce).sum()),
         hiring=problem.hire_cost * float(hires.sum()),
         firing=problem.fire_cost * float(fires.sum()),
     )
@@ -130,7 +140,7 @@ def chase(problem: AggregateProblem) -> AggregatePlan:
     Workers produce at full rate, so rounding up to whole people (or a headcount floor) can
     leave a little stock, which the next month nets off; a headcount ceiling leaves backlog.
     """
-    demand, k = _inputs(problem)
+    demand, k, wage = _inputs(problem)
     n_t = demand.size
     workforce, production = np.zeros(n_t), np.zeros(n_t)
     position = problem.initial_inventory
@@ -139,7 +149,7 @@ def chase(problem: AggregateProblem) -> AggregatePlan:
         workforce[t] = _headcount(problem, net / k[t])
         production[t] = workforce[t] * k[t]
         position += production[t] - demand[t]
-    return _finish("chase", problem, demand, workforce, production)
+    return _finish("chase", problem, demand, wage, workforce, production)
 
 
 def level(problem: AggregateProblem, *, no_backorders: bool = True) -> AggregatePlan:
@@ -150,7 +160,7 @@ def level(problem: AggregateProblem, *, no_backorders: bool = True) -> Aggregate
     level that never runs short (max over t of cumulative net need / cumulative output per
     worker), so the plan ends without backorders unless ``max_workforce`` prevents it.
     """
-    demand, k = _inputs(problem)
+    demand, k, wage = _inputs(problem)
     cum_need = np.cumsum(demand) - problem.initial_inventory
     cum_k = np.cumsum(k)
     workers = max(float(cum_need[-1] / cum_k[-1]), 0.0)
@@ -158,4 +168,4 @@ def level(problem: AggregateProblem, *, no_backorders: bool = True) -> Aggregate
         workers = max(workers, float(np.max(cum_need / cum_k)))
     crew = _headcount(problem, workers)
     workforce = np.full(demand.size, crew)
-    return _finish("level", problem, demand, workforce, workforce * k)
+    return _finish("level", problem, demand, wage, workforce, workforce * k)

@@ -103,8 +103,13 @@ class ProductionPlanPosition(SQLModel, table=True):
     requirement: float
     production: float
     inventory: float = Field(description="Stock built ahead of requirement, month end")
-    backorder: float = Field(description="Requirement not yet made, month end")
-    safety_stock: float
+    backorder: float = Field(
+        description="Demand not yet made, month end (beyond the safety-stock top-up)"
+    )
+    safety_stock: float = Field(description="Supply's safety-stock target")
+    safety_stock_shortfall: float = Field(
+        default=0.0, description="Safety stock supply's plan holds that this plan does not"
+    )
 
 
 class ProductionPlanLoad(SQLModel, table=True):

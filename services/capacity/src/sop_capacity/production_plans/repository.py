@@ -149,6 +149,14 @@ class PositionRepository(Repository[ProductionPlanPosition]):
         query = self._query(plan_id, None, True).order_by(col(ProductionPlanPosition.month))
         return list(self.session.exec(query).all())
 
+    def short_of_safety_stock(self, plan_id: uuid.UUID) -> list[ProductionPlanPosition]:
+        query = (
+            self._query(plan_id, None, False)
+            .where(col(ProductionPlanPosition.safety_stock_shortfall) > 0)
+            .order_by(col(ProductionPlanPosition.month))
+        )
+        return list(self.session.exec(query).all())
+
 
 class LoadRepository(Repository[ProductionPlanLoad]):
     model = ProductionPlanLoad

@@ -1,7 +1,7 @@
 """The production review (S&OP step 5) and the summary the cycle service pulls.
 
 Everything here is read from the stored plan: its loads (before and after), its positions
-(unmet demand) and, to explain a backlog, the product's production methods as they are
+(unmet demand, safety stock not rebuilt) and, to explain a backlog, the product's production methods as they are
 now: a late product is "capacity-bound" when one of its resources (or that resource's
 crew) is at its limit in a month up to its last late month, else the plan judged the
 backlog cheaper than overtime, an alternate method or building ahead.
@@ -27,6 +27,8 @@ from sop_capacity.production_plans.schemas import (
     ProductionPlanRead,
     ProductionPlanSummary,
     ProductionReview,
+    SafetyStockGap,
+    SafetyStockSummary,
     StrategyFigures,
     UnmetDemand,
     UnmetSummary,
@@ -171,6 +173,43 @@ def _unmet(session: Session, plan: ProductionPlan, loads: pd.DataFrame, limit: i
     )
 
 
+def _safety_stock(session: Session, plan: ProductionPlan, limit: int) -> SafetyStockSummary:
+    """Products whose safety-stock top-up gave way, largest gap at the end first."""
+    short = pd.DataFrame(
+        [
+            {
+                "product": r.product,
+                "site": r.site,
+                "month": r.month,
+                "gap": r.safety_stock_shortfall,
+            }
+            for r in PositionRepository(session).short_of_safety_stock(plan.id)
+        ],
+        columns=["product", "site", "month", "gap"],
+    )
+    short = short[short["gap"] > EPS].sort_values("month")
+    cost = float(plan.costs.get("shortfall", 0.0))
+    if short.empty:
+        return SafetyStockSummary(shortfall_unit_months=0.0, cost=cost, products=0, items=[])
+    ending = short[short["month"] == plan.last_month].set_index(["product", "site"])["gap"]
+    per = short.groupby(["product", "site"]).agg(
+        shortfall_unit_months=("gap", "sum"), peak_shortfall=("gap", "max"), months=("month", list)
+    )
+    per["ending_shortfall"] = ending.reindex(per.index).fillna(0.0)
+    per = per.sort_values(
+        ["ending_shortfall", "shortfall_unit_months"], ascending=False
+    ).reset_index()
+    fields = list(SafetyStockGap.model_fields)
+    return SafetyStockSummary(
+        shortfall_unit_months=float(per["shortfall_unit_months"].sum()),
+        cost=cost,
+        products=len(per),
+        items=[
+            SafetyStockGap.model_validate(r) for r in per.head(limit)[fields].to_dict("records")
+        ],
+    )
+
+
 def _binding_by_product(
     session: Session, late: pd.DataFrame, loads: pd.DataFrame
 ) -> dict[tuple[str, str], list[BindingResource]]:
@@ -243,6 +282,7 @@ def summary(session: Session, *, plan_id: uuid.UUID, unmet_limit: int) -> Produc
         overtime=_overtime(loads, plan),
         headcount=_headcount(loads),
         unmet_demand=_unmet(session, plan, loads, unmet_limit),
+        safety_stock=_safety_stock(session, plan, unmet_limit),
     )
 
 
@@ -257,4 +297,5 @@ def review(session: Session, *, plan_id: uuid.UUID, unmet_limit: int) -> Product
         workforce=_workforce(loads),
         overtime=_overtime(loads, plan),
         unmet_demand=_unmet(session, plan, loads, unmet_limit),
+        safety_stock=_safety_stock(session, plan, unmet_limit),
     )

@@ -41,6 +41,7 @@ POSITION_COLUMNS = [
     "inventory",
     "backorder",
     "safety_stock",
+    "safety_stock_shortfall",
 ]
 
 

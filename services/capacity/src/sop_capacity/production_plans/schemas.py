@@ -98,9 +98,12 @@ class PositionRead(BaseModel):
     month: str
     requirement: float
     production: float
-    inventory: float
-    backorder: float
-    safety_stock: float
+    inventory: float = Field(description="Stock built ahead of supply's plan, month end")
+    backorder: float = Field(description="Demand not yet made, month end")
+    safety_stock: float = Field(description="Supply's safety-stock target")
+    safety_stock_shortfall: float = Field(
+        description="Safety stock not rebuilt: the soft part of the requirement that gave way"
+    )
 
 
 class PositionPage(Page[PositionRead]):
@@ -221,6 +224,26 @@ class UnmetSummary(BaseModel):
     items: list[UnmetDemand]
 
 
+class SafetyStockGap(BaseModel):
+    """A product-site whose safety stock the plan does not (fully) rebuild."""
+
+    product: str
+    site: str
+    shortfall_unit_months: float
+    peak_shortfall: float
+    ending_shortfall: float = Field(description="Safety stock still missing at the end")
+    months: list[str] = Field(description="Months ending below supply's safety-stock level")
+
+
+class SafetyStockSummary(BaseModel):
+    """Where the soft safety-stock top-up gave way to capacity (before any backorder)."""
+
+    shortfall_unit_months: float
+    cost: float = Field(description="The plan's shortfall cost (cost breakdown 'shortfall')")
+    products: int
+    items: list[SafetyStockGap]
+
+
 class StrategyFigures(BaseModel):
     strategy: str
     total_cost: float | None = None
@@ -228,6 +251,7 @@ class StrategyFigures(BaseModel):
     production: float | None = None
     backordered_unit_months: float | None = None
     ending_backorder: float | None = None
+    safety_stock_shortfall_unit_months: float | None = None
     overtime_hours: float | None = None
     hires: float | None = None
     fires: float | None = None
@@ -252,10 +276,12 @@ class ProductionPlanSummary(BaseModel):
     overtime: Overtime
     headcount: list[CrewMonth]
     unmet_demand: UnmetSummary
+    safety_stock: SafetyStockSummary
 
 
 class ProductionReview(BaseModel):
-    """S&OP step 5 in one document: before/after, crews, overtime, cost, unmet demand, options."""
+    """S&OP step 5 in one document: before/after, crews, overtime, cost, unmet demand, safety
+    stock not rebuilt, options."""
 
     plan: ProductionPlanRead
     comparison: list[StrategyFigures]
@@ -264,3 +290,4 @@ class ProductionReview(BaseModel):
     workforce: list[CrewChange]
     overtime: Overtime
     unmet_demand: UnmetSummary
+    safety_stock: SafetyStockSummary

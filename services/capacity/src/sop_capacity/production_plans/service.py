@@ -108,6 +108,7 @@ def write_plan(
         "production": float(outcome.production.sum()),
         "backordered_unit_months": float(outcome.backorder.sum()),
         "ending_backorder": float(outcome.backorder[:, -1].sum()),
+        "safety_stock_shortfall_unit_months": float(outcome.shortfall.sum()),
         "overtime_hours": float(outcome.overtime_hours.sum()),
         "hours_used": float(outcome.hours_used.sum()),
         "hires": float(outcome.hires.sum()),

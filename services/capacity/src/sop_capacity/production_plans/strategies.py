@@ -7,7 +7,8 @@
 back to products: chase in proportion to each month's need, level in proportion to each
 product's share of the horizon. Heuristics use no crew overtime; on a resource outside a
 pool, hours above the calendar use its overtime allowance, and anything beyond that is
-reported as overload (textbook chase and level ignore machine limits).
+reported as overload (textbook chase and level ignore machine limits). Every strategy's
+positions and costs follow the same soft safety-stock rule (``CapacityModel.positions``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from numpy.typing import NDArray
 from sop_capacity.planning import (
     AggregateProblem,
     CostBreakdown,
+    PlanningInfeasibleError,
     PlanningInputError,
     PlanningSolveError,
     chase,
@@ -42,7 +44,11 @@ class PlanRunError(Exception):
 
 @dataclass
 class Outcome:
-    """A plan in arrays: [M,T] per method, [P,T] per product-site, [R,T], [Q,T] per pool."""
+    """A plan in arrays: [M,T] per method, [P,T] per product-site, [R,T], [Q,T] per pool.
+
+    ``inventory`` is stock built ahead of supply's plan, ``shortfall`` safety stock not
+    rebuilt, ``backorder`` demand not yet made (month ends; see ``planning_input``).
+    """
 
     strategy: str
     solve_status: str
@@ -51,6 +57,7 @@ class Outcome:
     production: FloatArray
     inventory: FloatArray
     backorder: FloatArray
+    shortfall: FloatArray
     hours_used: FloatArray
     overtime_hours: FloatArray
     headcount: FloatArray
@@ -72,6 +79,7 @@ class Outcome:
             "production": float(self.production.sum()),
             "backordered_unit_months": float(self.backorder.sum()),
             "ending_backorder": float(self.backorder[:, -1].sum()),
+            "safety_stock_shortfall_unit_months": float(self.shortfall.sum()),
             "overtime_hours": float(self.overtime_hours.sum()),
             "hires": float(self.hires.sum()),
             "fires": float(self.fires.sum()),
@@ -101,6 +109,8 @@ def optimal(
     warnings = _checked(model)
     try:
         plan = solve_plan(model.problem(), time_limit=time_limit, threads=threads)
+    except PlanningInfeasibleError as exc:
+        raise PlanRunError(f"The solver found no plan ({exc.status}). {exc}") from exc
     except PlanningInputError as exc:
         raise PlanRunError(_issues_text(exc)) from exc
     except PlanningSolveError as exc:
@@ -111,8 +121,10 @@ def optimal(
         message=plan.message,
         production_by_method=plan.production_by_method,
         production=plan.production,
-        inventory=plan.inventory,
+        # The LP's stock is the soft target's part plus the rest: report the rest.
+        inventory=np.maximum(plan.inventory - model.cushion, 0.0),
         backorder=plan.backorder,
+        shortfall=plan.shortfall,
         hours_used=plan.hours_used,
         overtime_hours=plan.overtime_hours,
         headcount=plan.headcount,
@@ -196,17 +208,17 @@ def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
         extra = np.maximum(hours_used - model.available, 0.0)
         overtime[outside] = np.minimum(extra, model.overtime_max)[outside]
 
-    position = np.cumsum(production - model.requirement, axis=1)
-    inventory, backorder = np.maximum(position, 0.0), np.maximum(-position, 0.0)
+    pos = model.positions(production)
     ot_cost = model.resources["overtime_hour_cost"].to_numpy(float)
     costs = CostBreakdown(
         production=float((m_cost[:, None] * x).sum()),
         overtime=float((ot_cost[:, None] * overtime).sum()),
-        holding=float((model.holding_cost[:, None] * inventory).sum()),
+        holding=float((model.holding_cost[:, None] * pos.stock).sum()),
         backorder=float(
-            (model.backorder_cost[:, None] * backorder).sum()
-            + (_ending_backorder_cost(model) * backorder[:, -1]).sum()
+            (model.backorder_cost[:, None] * pos.backorder).sum()
+            + (_ending_backorder_cost(model) * pos.backorder[:, -1]).sum()
         ),
+        shortfall=float((model.shortfall_cost[:, None] * pos.shortfall).sum()),
         labour=labour,
         hiring=hiring,
         firing=firing,
@@ -217,8 +229,9 @@ def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
         message=f"{strategy} strategy per crew (textbook aggregate plan)",
         production_by_method=x,
         production=production,
-        inventory=inventory,
-        backorder=backorder,
+        inventory=pos.ahead,
+        backorder=pos.backorder,
+        shortfall=pos.shortfall,
         hours_used=hours_used,
         overtime_hours=overtime,
         headcount=headcount,
@@ -234,14 +247,14 @@ def _aggregate(model: CapacityModel, g: int, demand_hours: FloatArray) -> Aggreg
     if g >= n_q:  # a resource outside any pool: one "worker" is one hour, changes are free
         return AggregateProblem(demand=demand_hours, units_per_worker=1.0, initial_workforce=0.0)
     pool = model.pools[g]
-    hpp = float(np.mean(np.broadcast_to(pool.hours_per_person, demand_hours.shape)))
+    hpp = np.broadcast_to(np.asarray(pool.hours_per_person, dtype=float), demand_hours.shape)
     return AggregateProblem(
         demand=demand_hours,
-        units_per_worker=pool.hours_per_person,
+        units_per_worker=hpp,
         initial_workforce=pool.headcount0,
         hire_cost=pool.hire_cost,
         fire_cost=pool.fire_cost,
-        wage_per_worker=pool.regular_hour_cost * hpp,
+        wage_per_worker=pool.regular_hour_cost * hpp,  # paid per head, as the LP charges it
         min_workforce=pool.min_headcount,
         max_workforce=pool.max_headcount if math.isfinite(pool.max_headcount) else math.inf,
     )

@@ -125,6 +125,7 @@ POSITION_COLUMNS = [
     "inventory",
     "backorder",
     "safety_stock",
+    "safety_stock_shortfall",
 ]
 LOAD_COLUMNS = [
     "plan_id",
@@ -153,8 +154,8 @@ def position_rows(
     plan_id: uuid.UUID, model: CapacityModel, outcome: Outcome
 ) -> Iterator[tuple[Any, ...]]:
     req, prod = model.requirement, outcome.production
-    inv, bo = outcome.inventory, outcome.backorder
-    keep = (req > EPS) | (prod > EPS) | (inv > EPS) | (bo > EPS)
+    inv, bo, short = outcome.inventory, outcome.backorder, outcome.shortfall
+    keep = (req > EPS) | (prod > EPS) | (inv > EPS) | (bo > EPS) | (short > EPS)
     p_idx, t_idx = np.nonzero(keep)
     columns = zip(
         model.pairs["product"].to_numpy(object)[p_idx].tolist(),
@@ -165,6 +166,7 @@ def position_rows(
         inv[p_idx, t_idx].tolist(),
         bo[p_idx, t_idx].tolist(),
         model.safety_stock[p_idx, t_idx].tolist(),
+        short[p_idx, t_idx].tolist(),
         strict=True,
     )
     for row in columns:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from sop_capacity.ingest import RowModel
 from sop_shared.repository import Page
@@ -27,11 +27,14 @@ class WorkforceRow(RowModel):
     min_headcount: float = Field(default=0.0, ge=0)
     max_headcount: float | None = Field(default=None, ge=0)
 
-    @model_validator(mode="after")
-    def _bounds_in_order(self) -> WorkforceRow:
-        if self.max_headcount is not None and self.max_headcount < self.min_headcount:
-            raise ValueError("max_headcount must not be below min_headcount")
-        return self
+    @field_validator("max_headcount")
+    @classmethod
+    def _bounds_in_order(cls, value: float | None, info: ValidationInfo) -> float | None:
+        """On the field, so the problem names max_headcount (min_headcount is checked first)."""
+        low = info.data.get("min_headcount")
+        if value is not None and low is not None and value < low:
+            raise ValueError(f"must not be below min_headcount ({low:g})")
+        return value
 
 
 class WorkforceRead(WorkforceRow):

@@ -151,12 +151,19 @@ class ForecastRunRepository(Repository[ForecastRun]):
         )
 
     def values_frame(
-        self, run_id: uuid.UUID, *, months: Sequence[str] | None = None
+        self,
+        run_id: uuid.UUID,
+        *,
+        months: Sequence[str] | None = None,
+        intervals: bool = False,
     ) -> pd.DataFrame:
-        query = select(ForecastValue.product, ForecastValue.month, ForecastValue.mean).where(
+        """product, month, mean of a run; with ``intervals`` also lo_80 and hi_80 (the plan's
+        forecast error comes from them), read in the same query."""
+        names = ["product", "month", "mean", *(["lo_80", "hi_80"] if intervals else [])]
+        query = select(*(getattr(ForecastValue, n) for n in names)).where(
             ForecastValue.run_id == run_id
         )
         if months is not None:
             query = query.where(col(ForecastValue.month).in_(list(months)))
         rows = self.session.exec(query).all()
-        return pd.DataFrame(rows, columns=["product", "month", "mean"]).astype({"mean": float})
+        return pd.DataFrame(rows, columns=names).astype(dict.fromkeys(names[2:], float))

@@ -23,7 +23,6 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from sop_demand.api.params import stream_select
 from sop_demand.forecasting import select_and_forecast
 from sop_demand.forecasting.reconcile import bottom_up
 from sop_demand.forecasts import events
@@ -53,7 +52,7 @@ from sop_shared.auth import Caller
 from sop_shared.db import transaction
 from sop_shared.jobs import Job, JobState, complete_part, create_job
 from sop_shared.problems import Conflict, NotFound, Unprocessable
-from sop_shared.streaming import LineFormat
+from sop_shared.streaming import LineFormat, stream_query
 
 log = logging.getLogger("sop.demand.forecasts")
 
@@ -394,7 +393,7 @@ def read_values(
         )
     query = query.order_by(col(ForecastValue.product), col(ForecastValue.month))
     if fmt != "json":
-        return stream_select(
+        return stream_query(
             session, query, columns=VALUE_FIELDS, fmt=fmt, filename=f"forecast-{run_id}"
         )
     total = session.exec(select(func.count()).select_from(query.subquery())).one()

@@ -9,7 +9,6 @@ import numpy as np
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, col, select
 
-from sop_demand.api.params import stream_select
 from sop_demand.history import frames
 from sop_demand.history.models import SalesHistory, SalesLoad
 from sop_demand.history.repository import SalesLoadRepository, SalesRepository
@@ -23,7 +22,7 @@ from sop_demand.history.schemas import (
 )
 from sop_shared import bulk
 from sop_shared.auth import Caller
-from sop_shared.streaming import LineFormat
+from sop_shared.streaming import LineFormat, stream_query
 
 ENDPOINT = "sales-history"
 KEYS = ["product", "site", "channel", "month"]
@@ -179,7 +178,7 @@ def read_sales(
     if fmt != "json":
         columns = ["product", "site", "channel", "month", "quantity", "revenue"]
         stream = query.with_only_columns(*(getattr(SalesHistory, c) for c in columns))
-        return stream_select(
+        return stream_query(
             session,
             stream.order_by(*order),
             columns=columns,

@@ -10,6 +10,17 @@
   (``adjusted``), not the bare statistical forecast: an NPI has no statistical forecast of
   its own and would otherwise lose its volume to every family override.
 * Scenarios: ``demand_change_pct`` per family scales quantity and revenue.
+* Forecast error: ``forecast_sigma`` is the standard deviation of the monthly forecast error
+  of the line, read off the statistical forecast's 80 % prediction interval: for a normal
+  error the interval is mean ± z₀.₉₀·σ with z₀.₉₀ = Φ⁻¹(0.90) = 1.2815516, so
+  σ = (hi_80 − lo_80) / (2 × 1.2815516) (Hyndman & Athanasopoulos, *Forecasting: Principles
+  and Practice*, 3rd ed., §5.5 "Distributional forecasts and prediction intervals"). It goes
+  to the sites with the same share as the quantity, and follows the lifecycle factor (no
+  demand before launch or after end of life: σ 0; a run-down month at 1/4 of the forecast
+  carries 1/4 of its error). Promotions and planners' overrides leave it as it is: they are
+  judgement on top of the statistical forecast, not part of it. It is null where the line
+  has no statistical forecast of its own behind it: an NPI planned from its analog, or a
+  product the run did not forecast. Supply uses it for the statistical safety stock.
 """
 
 from __future__ import annotations
@@ -32,7 +43,10 @@ LINE_COLUMNS = [
     "quantity",
     "price",
     "revenue",
+    "forecast_sigma",
 ]
+Z_80 = 1.2815516
+"""Φ⁻¹(0.90): an 80 % central prediction interval is mean ± Z_80 standard deviations."""
 
 
 def site_shares(history: pd.DataFrame, products: pd.DataFrame, default_site: str) -> pd.DataFrame:
@@ -66,19 +80,56 @@ def site_shares(history: pd.DataFrame, products: pd.DataFrame, default_site: str
     return pd.concat([own, borrowed, default], ignore_index=True)
 
 
-def plan_lines(reviewed: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
+def forecast_sigma(intervals: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+    """product, month, forecast_sigma from a run's 80 % intervals (see the module docstring).
+
+    ``intervals`` has product, month, lo_80, hi_80; ``products`` code, lifecycle and
+    analog_code. An NPI with an analog is planned from the analog, not from its own
+    forecast, so its σ is missing (NaN).
+    """
+    width = intervals["hi_80"].to_numpy(dtype=float) - intervals["lo_80"].to_numpy(dtype=float)
+    sigma = np.maximum(width, 0.0) / (2.0 * Z_80)
+    from_analog = products.loc[
+        (products["lifecycle"] == "npi") & products["analog_code"].notna(), "code"
+    ]
+    sigma[intervals["product"].isin(set(from_analog)).to_numpy()] = np.nan
+    return pd.DataFrame(
+        {
+            "product": intervals["product"].to_numpy(),
+            "month": intervals["month"].to_numpy(),
+            "forecast_sigma": sigma,
+        }
+    )
+
+
+def plan_lines(
+    reviewed: pd.DataFrame, shares: pd.DataFrame, sigma: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Product × month review output split to product × site × month plan lines.
 
     Products with nothing in the horizon (no baseline, nothing after review) are left out.
+    ``sigma`` (product, month, forecast_sigma: ``forecast_sigma``) gives the lines their
+    forecast error, times the site share and the lifecycle factor; without it, or where it
+    has no row, the line's σ is missing.
     """
     active = reviewed.groupby("product")[["baseline", "adjusted"]].transform("sum").sum(axis=1) > 0
     reviewed = reviewed[active.to_numpy()]
+    if sigma is not None:
+        reviewed = reviewed.merge(sigma, on=["product", "month"], how="left")
+    else:
+        reviewed = reviewed.assign(forecast_sigma=np.nan)
     lines = reviewed.merge(shares, on="product", how="inner")
     share = lines["share"].to_numpy(dtype=float)
+    life = (
+        lines["life_factor"].to_numpy(dtype=float)
+        if "life_factor" in lines
+        else np.ones(len(lines))
+    )
     lines["baseline"] = lines["baseline"].to_numpy(dtype=float) * share
     lines["adjusted"] = lines["adjusted"].to_numpy(dtype=float) * share
     lines["quantity"] = lines["adjusted"]
     lines["revenue"] = lines["quantity"] * lines["price"].to_numpy(dtype=float)
+    lines["forecast_sigma"] = lines["forecast_sigma"].to_numpy(dtype=float) * share * life
     return lines[LINE_COLUMNS].sort_values(["product", "site", "month"], ignore_index=True)
 
 

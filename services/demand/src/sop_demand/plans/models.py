@@ -71,6 +71,11 @@ class DemandPlanLine(SQLModel, table=True):
     quantity: float = Field(description="Consensus, after planners' overrides")
     price: float
     revenue: float
+    forecast_sigma: float | None = Field(
+        default=None,
+        description="Standard deviation of the monthly forecast error (site share), from the "
+        "forecast's 80 % interval; null without a statistical forecast behind the line",
+    )
 
 
 class PlanOverride(SQLModel, table=True):

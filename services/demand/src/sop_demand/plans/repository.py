@@ -74,7 +74,8 @@ class PlanRepository(Repository[DemandPlan]):
     # ------------------------------------------------------------------ lines
 
     def write_lines(self, plan_id: uuid.UUID, lines: pd.DataFrame) -> int:
-        columns = [lines[c].tolist() for c in LINE_COLUMNS]
+        """A missing σ (NaN) is written as NULL (COPY would store PostgreSQL's NaN)."""
+        columns = [_nulls(lines[c]) for c in LINE_COLUMNS]
         return copy_rows(
             self.session,
             DemandPlanLine.__table__,  # type: ignore[attr-defined]
@@ -104,7 +105,7 @@ class PlanRepository(Repository[DemandPlan]):
             query = query.where(col(DemandPlanLine.family).in_(list(families)))
         rows = self.session.exec(query).all()
         frame = pd.DataFrame(rows, columns=LINE_COLUMNS)
-        floats = ["baseline", "adjusted", "quantity", "price", "revenue"]
+        floats = ["baseline", "adjusted", "quantity", "price", "revenue", "forecast_sigma"]
         return frame.astype(dict.fromkeys(floats, float))
 
     def update_quantities(self, plan_id: uuid.UUID, changed: pd.DataFrame) -> None:
@@ -236,6 +237,13 @@ class PlanRepository(Repository[DemandPlan]):
 
     def overrides_query(self, plan_id: uuid.UUID) -> Any:
         return select(PlanOverride).where(PlanOverride.plan_id == plan_id)
+
+
+def _nulls(column: pd.Series) -> list[Any]:
+    """The column's values with NaN as None."""
+    if column.dtype.kind != "f":
+        return column.tolist()
+    return column.astype(object).where(column.notna(), None).tolist()
 
 
 def _month_of(value: Any) -> str:

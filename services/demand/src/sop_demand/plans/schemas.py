@@ -116,6 +116,12 @@ class PlanLineRead(BaseModel):
     baseline: float
     adjusted: float
     price: float
+    forecast_sigma: float | None = Field(
+        description="Standard deviation of the monthly forecast error of the line (units): "
+        "(hi_80 − lo_80) / (2 × 1.2815516) of the statistical forecast, split to the site "
+        "like the quantity; null where no statistical forecast is behind the line (an NPI "
+        "planned from its analog). Supply's statistical safety stock uses it."
+    )
 
 
 class PlanLinePage(Page[PlanLineRead]):

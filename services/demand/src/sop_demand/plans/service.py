@@ -15,7 +15,6 @@ import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from sop_demand.api.params import stream_select
 from sop_demand.budget.repository import BudgetRepository
 from sop_demand.forecasts.models import ForecastRun, RunStatus
 from sop_demand.forecasts.repository import ForecastRunRepository
@@ -58,7 +57,7 @@ from sop_shared.problems import (
     Unprocessable,
     ValidationFailed,
 )
-from sop_shared.streaming import LineFormat
+from sop_shared.streaming import LineFormat, stream_query
 
 log = logging.getLogger("sop.demand.plans")
 
@@ -73,6 +72,7 @@ LINE_FIELDS = (
     "baseline",
     "adjusted",
     "price",
+    "forecast_sigma",
 )
 
 
@@ -113,15 +113,16 @@ def _refresh_totals(session: Session, plan: DemandPlan) -> int:
 
 
 def build_from_forecast(session: Session, run: ForecastRun, *, default_site: str) -> pd.DataFrame:
-    """Plan lines of a run: baseline + promotions, NPI and EOL, split to sites."""
+    """Plan lines of a run: baseline + promotions, NPI and EOL, split to sites, with the
+    forecast error (σ) of each line from the run's 80 % intervals."""
     repo = PlanRepository(session)
     months = months_of(run)
     products = repo.products_frame()
-    baseline = ForecastRunRepository(session).values_frame(run.id, months=months)
+    baseline = ForecastRunRepository(session).values_frame(run.id, months=months, intervals=True)
     promotions = PromotionRepository(session).frame(month_from=months[0], month_to=months[-1])
     reviewed = review(products, baseline, months, promotions)
     shares = build.site_shares(repo.recent_site_history(run.history_end), products, default_site)
-    return build.plan_lines(reviewed, shares)
+    return build.plan_lines(reviewed, shares, build.forecast_sigma(baseline, products))
 
 
 def create_plan(
@@ -463,7 +464,7 @@ def read_lines(
         col(DemandPlanLine.product), col(DemandPlanLine.site), col(DemandPlanLine.month)
     )
     if fmt != "json":
-        return stream_select(
+        return stream_query(
             session, query, columns=LINE_FIELDS, fmt=fmt, filename=f"demand-plan-{plan_id}"
         )
     total = session.exec(select(func.count()).select_from(query.subquery())).one()

@@ -88,7 +88,9 @@ class ItemSiteRow(IngestRow):
         default=0.0,
         ge=0,
         description="fixed: units; months_of_cover: months; days_of_cover: days; "
-        "statistical: standard deviation of the monthly forecast error (units)",
+        "statistical: standard deviation of the monthly forecast error (units). For the "
+        "statistical policy a value > 0 is the planner's σ and wins; 0 (the default) takes σ "
+        "from the demand plan: the forecast_sigma of the item-site's first plan month",
     )
     service_level: float = Field(
         default=0.95, gt=0, lt=1, description="Target cycle service level (statistical policy)"

@@ -20,7 +20,9 @@ The netting itself is ``planning.engine.plan_supply``; this module builds its in
   deviation of the monthly forecast error (statistical). The statistical policy protects the
   lead time plus the one-month review period of a monthly plan, σ = √((L + 1)·σ_d² + d̄²·σ_L²),
   the periodic-review form of Chopra & Meindl (safety inventory for a target cycle service
-  level); a scenario's ``service_level`` overrides every item-site's target.
+  level); a scenario's ``service_level`` overrides every item-site's target. σ_d is the
+  planner's ``ss_value`` when given (> 0), otherwise the demand plan's ``forecast_sigma`` of
+  the item-site's first plan month (``first_month_sigma``); see ``safety_stock``.
 * **Maximum stock** = the item-site's ``max_stock`` if given, else safety stock + one month's
   lot (``target_stock`` of ``cycle_stock``): the order-up-to level of an (s, Q) policy.
 """
@@ -130,7 +132,7 @@ class PlanOutcome:
     """A computed plan: per item-site attributes, [N, T] measures, exceptions, contract review."""
 
     months: list[str]
-    items: pd.DataFrame  # product, site, kind, make_or_buy, family, level, unit_cost
+    items: pd.DataFrame  # product, site, kind, make_or_buy, family, level, unit_cost, σ
     measures: dict[str, FloatArray]
     exceptions: pd.DataFrame  # item, month, kind, size, value, reference
     contracts: pd.DataFrame
@@ -283,10 +285,56 @@ def _opening_stock(
     return out, n - int(keep.sum())
 
 
-def safety_stock(
-    params: pd.DataFrame, demand: FloatArray, service_level: float | None
+def first_month_sigma(
+    demand: pd.DataFrame,
+    items: pd.DataFrame,
+    start: str,
+    pairs: tuple[npt.NDArray[np.int64], pd.DataFrame],
 ) -> FloatArray:
-    """Safety stock [n, T] of item-sites by their policy (see the module docstring)."""
+    """[N] the demand plan's ``forecast_sigma`` of each item-site's first month with a line.
+
+    NaN for an item-site without demand lines (a material), without σ (the demand plan has
+    no statistical forecast behind the line) or when the demand lines carry no σ at all.
+    Several lines in that month (the constrained run adds one carrying the base plan's σ):
+    the largest σ among them, a missing one ignored.
+    """
+    out = np.full(len(items), np.nan)
+    if demand.empty or "forecast_sigma" not in demand.columns:
+        return out
+    pair, distinct = pairs
+    index = pd.MultiIndex.from_frame(items[["product", "site"]])
+    row = index.get_indexer(pd.MultiIndex.from_frame(distinct))[pair]
+    col = _month_positions(demand["month"], start)
+    sigma = pd.to_numeric(demand["forecast_sigma"], errors="coerce").to_numpy(np.float64)
+    keep = row >= 0
+    row, col, sigma = row[keep], col[keep], sigma[keep]
+    first = np.full(len(items), np.iinfo(np.int64).max)
+    np.minimum.at(first, row, col)
+    at_first = col == first[row]
+    np.fmax.at(out, row[at_first], sigma[at_first])
+    return out
+
+
+def safety_stock(
+    params: pd.DataFrame,
+    demand: FloatArray,
+    service_level: float | None,
+    forecast_sigma: FloatArray | None = None,
+) -> FloatArray:
+    """Safety stock [n, T] of item-sites by their policy (see the module docstring).
+
+    Statistical policy: SS = z(CSL) · √((L + R)·σ_d² + d̄²·σ_L²) with R = 1 month (the
+    review period of a monthly plan), d̄ the mean monthly demand over the horizon and σ_d
+    the standard deviation of the monthly forecast error: the item-site's ``ss_value``
+    when the planner gave one (> 0), else ``forecast_sigma`` ([n], from the demand plan's
+    lines, NaN = unknown = 0). That σ is the error of the *one-month-ahead* forecast (the
+    item-site's first plan month): the textbook formula scales the error of one period's
+    forecast by √(L + R) over the protection interval, assuming independent monthly errors
+    (Chopra & Meindl, *Supply Chain Management*, ch. "Managing Uncertainty in a Supply
+    Chain: Safety Inventory", σ_L = √L·σ_D; Silver, Pyke & Thomas, *Inventory and
+    Production Management in Supply Chains*, 4th ed., §"Individual Items with
+    Probabilistic Demand", σ_{R+L} from the one-period forecast error σ_1).
+    """
     n, t = demand.shape
     out = np.zeros((n, t))
     policy = params["ss_policy"].to_numpy()
@@ -308,10 +356,14 @@ def safety_stock(
             protection = (
                 params["lead_time_months"].to_numpy(dtype=np.float64)[rows] + REVIEW_PERIOD_MONTHS
             )
+            sigma = value[rows]
+            if forecast_sigma is not None:
+                from_demand = np.nan_to_num(forecast_sigma[rows], nan=0.0)
+                sigma = np.where(sigma > 0, sigma, np.maximum(from_demand, 0.0))
             out[rows] = ss.statistical(
                 csl,
                 mean_demand=demand[rows].mean(axis=1),
-                demand_std=value[rows],
+                demand_std=sigma,
                 lead_time=protection,
                 lead_time_std=params["lead_time_std_months"].to_numpy(dtype=np.float64)[rows],
             )[:, None]
@@ -362,6 +414,7 @@ def compute_plan(
     independent, _ = _grid(
         demand, items, start, t, month="month", value="quantity", pairs=demand_pairs
     )
+    forecast_sigma = first_month_sigma(demand, items, start, demand_pairs)
     scheduled, open_outside = _grid(
         data.open_supply, items, start, t, month="due_month", value="quantity", clip_early=True
     )
@@ -390,7 +443,7 @@ def compute_plan(
         rows = np.flatnonzero(level == current)
         sub = params.iloc[rows].reset_index(drop=True)
         gross = independent[rows] + measures["dependent_demand"][rows]
-        safety = safety_stock(sub, gross, service_level)
+        safety = safety_stock(sub, gross, service_level, forecast_sigma[rows])
         inputs = PlanningInput(
             demand=gross,
             on_hand=on_hand[rows],
@@ -443,6 +496,13 @@ def compute_plan(
         "item_sites_without_inventory": without_inventory,
         "open_supply_outside_plan": open_outside,
         "unknown_sites": int((~_among(params["site"], data.sites)).sum()) if data.sites else 0,
+        "statistical_without_sigma": int(
+            (
+                (params["ss_policy"] == "statistical").to_numpy()
+                & ~(params["ss_value"].to_numpy(dtype=np.float64) > 0)
+                & ~(forecast_sigma > 0)
+            ).sum()
+        ),
         "exceptions": len(all_exceptions),
         **{
             kind: int((all_exceptions["kind"] == kind).sum())
@@ -452,6 +512,7 @@ def compute_plan(
     totals = _totals(measures, holding, is_make, review)
     items_out = params[["product", "site", "kind", "make_or_buy", "family", "unit_cost"]].copy()
     items_out["level"] = level
+    items_out["forecast_sigma"] = forecast_sigma
     return PlanOutcome(months, items_out, measures, all_exceptions, review, totals, counts)
 
 
@@ -476,7 +537,17 @@ def _bom_links(items: pd.DataFrame, params: pd.DataFrame, bom: pd.DataFrame) -> 
     ).sort_values("parent", ignore_index=True)
 
 
-EXCEPTION_COLUMNS = ["kind", "product", "site", "family", "month", "size", "value", "reference"]
+EXCEPTION_COLUMNS = [
+    "kind",
+    "product",
+    "site",
+    "family",
+    "month",
+    "size",
+    "value",
+    "reference",
+    "sites",
+]
 
 
 def _item_exceptions(
@@ -496,6 +567,7 @@ def _item_exceptions(
             "size": size,
             "value": size * params["unit_cost"].to_numpy(dtype=np.float64)[item],
             "reference": None,
+            "sites": None,
         },
         columns=EXCEPTION_COLUMNS,
     )
@@ -523,6 +595,7 @@ REVIEW_COLUMNS = [
     "excess_value",
     "status",
 ]
+PURCHASING_SITES = "purchasing_sites"
 
 
 def contract_review(
@@ -541,15 +614,22 @@ def contract_review(
     allocated volume (a commitment the plan does not use), ``excess`` = volume over the
     maxima; a period not wholly inside the horizon is ``partial`` (its shortfall cannot be
     judged), unless it is already over its maximum.
+
+    A contract is site-independent: its volume is the material's purchases at every site.
+    ``purchasing_sites`` (space-separated, not a stored review column) names the sites whose
+    purchases of the material fall in the period, for the contract exceptions.
     """
     if contracts.empty:
-        return pd.DataFrame(columns=REVIEW_COLUMNS)
+        return pd.DataFrame(columns=[*REVIEW_COLUMNS, PURCHASING_SITES])
     t = len(months)
     first = month_index(months[0])
     under_contract = _among(params["product"], set(contracts["material"]))
     rows = np.flatnonzero(under_contract & (params["make_or_buy"] == "buy").to_numpy())
     purchases = measures["planned_receipts"][rows] + measures["scheduled"][rows]
-    by_material = pd.DataFrame(purchases).groupby(params["product"].to_numpy()[rows]).sum()
+    row_material = params["product"].to_numpy()[rows]
+    row_site = params["site"].to_numpy(dtype=object)[rows]
+    by_material = pd.DataFrame(purchases).groupby(row_material).sum()
+    material_rows = pd.Series(np.arange(rows.size)).groupby(row_material).indices
     families = dict(zip(params["product"], params["family"], strict=False))
     out = []
     ordered = contracts.sort_values(["material", "price", "code"])
@@ -575,7 +655,10 @@ def contract_review(
         for c, span, _ in reversed(spans):
             left_over[c.code] = float(remaining[span].sum())
             remaining[span] = 0.0
+        mine = material_rows.get(material, np.zeros(0, dtype=np.int64))
         for c, span, allocated in spans:
+            bought = purchases[mine, span].sum(axis=1) > QTY_TOLERANCE
+            sites = " ".join(sorted(row_site[mine][bought]))
             in_period = month_index(c.period_end) - month_index(c.period_start) + 1
             in_horizon = max(span.stop - span.start, 0)
             shortfall = max(float(c.min_volume) - allocated, 0.0)
@@ -608,13 +691,18 @@ def contract_review(
                     "shortfall_value": shortfall * float(c.price),
                     "excess_value": excess * float(c.price),
                     "status": status,
+                    PURCHASING_SITES: sites,
                 }
             )
-    return pd.DataFrame(out, columns=REVIEW_COLUMNS)
+    return pd.DataFrame(out, columns=[*REVIEW_COLUMNS, PURCHASING_SITES])
 
 
 def _contract_exceptions(review: pd.DataFrame) -> pd.DataFrame:
-    """Under-use (complete periods only) and over-use, dated at the end of the period."""
+    """Under-use (complete periods only) and over-use, dated at the end of the period.
+
+    A contract covers every site, so its exception has no ``site``; ``sites`` lists the
+    sites that buy the material in the contract's period (empty: no site buys it).
+    """
     rows = []
     for r in review.itertuples():
         if r.status in ("under", "over"):
@@ -629,6 +717,7 @@ def _contract_exceptions(review: pd.DataFrame) -> pd.DataFrame:
                     "size": r.shortfall if under else r.excess,
                     "value": r.shortfall_value if under else r.excess_value,
                     "reference": r.contract,
+                    "sites": r.purchasing_sites,
                 }
             )
     return pd.DataFrame(rows, columns=EXCEPTION_COLUMNS)

@@ -28,19 +28,12 @@ PLAN_APPROVED = "sop.cycle.plan.approved.v1"
 
 
 def on_demand_plan_changed(session: Session, event: CloudEvent) -> None:
-    """A submitted demand plan queues its (unconstrained) supply plan."""
+    """A submitted demand plan queues its (unconstrained) supply plan, once per version."""
     data = PlanChangedData.model_validate(event.data)
     service.record_demand_plan(session, data=data)
     if data.status != "submitted":
         return
-    params = PlanJobParams(
-        cycle=data.cycle,
-        scenario=data.scenario,
-        demand_plan_id=data.plan_id,
-        demand_plan_version=data.version,
-        demand_lines_url=data.lines_url,
-    )
-    service.queue_plan(session, params=params, actor=f"event:{event.id}")
+    service.queue_for_demand_plan(session, data=data, event_id=str(event.id))
 
 
 def on_capacity_plan_changed(session: Session, event: CloudEvent) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,7 @@ class SupplyPlanJob:
             params = PlanJobParams.model_validate(job.params)
             created_by = job.created_by
         months = production = None
+        started = time.perf_counter()
         if params.mode == "unconstrained":
             report(0.05, f"fetching the lines of demand plan {params.demand_plan_id}")
             demand = self.peers.demand_lines(params.demand_plan_id, params.demand_lines_url)
@@ -41,7 +43,8 @@ class SupplyPlanJob:
             production = self.peers.production_lines(
                 params.production_plan_id, params.production_lines_url
             )
-        return service.run_plan(
+        fetched = round(time.perf_counter() - started, 3)
+        result = service.run_plan(
             engine,
             params=params,
             demand=demand,
@@ -51,3 +54,4 @@ class SupplyPlanJob:
             report=report,
             created_by=created_by,
         )
+        return {**result, "fetch_seconds": fetched}

@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Uuid
+from sqlalchemy import Column, ForeignKey, Index, Text, Uuid
 from sqlmodel import Field, SQLModel
 
 from sop_shared.jsontype import BigIntId, JsonColumnType
@@ -142,6 +142,12 @@ class SupplyPlanException(SQLModel, table=True):
     size: float
     value: float
     reference: str | None = Field(default=None, max_length=64, description="e.g. the contract")
+    sites: str | None = Field(
+        default=None,
+        sa_column=Column(Text(), nullable=True),
+        description="Contract exceptions (site-independent): the sites buying the material in "
+        "the contract's period, space-separated; null for an item-site exception",
+    )
 
 
 class SupplyPlanContract(SQLModel, table=True):
@@ -168,6 +174,40 @@ class SupplyPlanContract(SQLModel, table=True):
     shortfall_value: float
     excess_value: float
     status: str = Field(max_length=20, description="ok | under | over | partial")
+
+
+class SupplyPlanForecastError(SQLModel, table=True):
+    """The demand plan's forecast error (σ of its first plan month) per item-site of a plan.
+
+    Kept so that the constrained recompute, which nets the base plan's own demand instead of
+    fetching the demand plan again, gives statistical item-sites the same safety stock.
+    Only item-sites whose demand lines carried a σ have a row.
+    """
+
+    __tablename__ = "supply_plan_forecast_error"
+
+    plan_id: uuid.UUID = Field(sa_column=_plan_key(foreign_key=False))
+    product: str = Field(max_length=64, primary_key=True)
+    site: str = Field(max_length=64, primary_key=True)
+    forecast_sigma: float
+
+
+class DemandPlanTrigger(SQLModel, table=True):
+    """A demand plan version that already queued its supply plan (one plan per version).
+
+    A ``demand.plan.changed`` for the same (cycle, scenario, plan, version) under a new event
+    id (a republished event, a replayed outbox) queues nothing more, unless that run failed.
+    """
+
+    __tablename__ = "demand_plan_trigger"
+
+    cycle: str = Field(primary_key=True, max_length=7)
+    scenario: str = Field(primary_key=True, max_length=40)
+    demand_plan_id: str = Field(primary_key=True, max_length=64)
+    demand_plan_version: int = Field(primary_key=True)
+    event_id: str = Field(max_length=64)
+    job_id: uuid.UUID
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class DemandPlanRef(SQLModel, table=True):

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from typing import IO
 
 import httpx
 import pandas as pd
 
 from sop_shared.http import ServiceClient
+from sop_shared.problems import UpstreamUnavailable
 from sop_shared.settings import ServiceSettings
 
 LINE_COLUMNS = ["product", "site", "month", "quantity"]
+TEXT_COLUMNS = {"product": str, "site": str, "month": str, "family": str, "category": str}
 
 
-def lines_frame(lines: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """(product, site, month, quantity) columns from JSON line dicts, without a dict per row kept."""
-    columns: dict[str, list[Any]] = {name: [] for name in LINE_COLUMNS}
-    product, site, month, quantity = columns.values()
-    for line in lines:
-        product.append(line["product"])
-        site.append(line["site"])
-        month.append(line["month"])
-        quantity.append(line["quantity"])
-    frame = pd.DataFrame(columns)
-    frame["quantity"] = pd.to_numeric(frame["quantity"], errors="coerce").fillna(0.0).astype(float)
+def read_lines(body: IO[bytes]) -> pd.DataFrame:
+    """Plan lines from a peer's CSV stream: every column it sends, codes kept as text
+    (a product called ``NA`` stays ``NA``), an empty number read as missing."""
+    try:
+        frame = pd.read_csv(body, dtype=TEXT_COLUMNS, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:  # not even a header line
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in LINE_COLUMNS})
+    missing = [name for name in LINE_COLUMNS if name not in frame.columns]
+    if missing:
+        raise UpstreamUnavailable(f"plan lines without the column(s) {', '.join(missing)}")
+    frame["quantity"] = pd.to_numeric(frame["quantity"], errors="coerce").fillna(0.0)
     return frame
 
 
@@ -44,11 +45,12 @@ class Peers:
 
     def demand_lines(self, plan_id: str, lines_url: str | None = None) -> pd.DataFrame:
         with self._client(self.settings.urls.demand_url) as client:
-            return lines_frame(
-                client.iter_jsonl(lines_url or f"/api/v1/demand-plans/{plan_id}/lines")
-            )
+            path = lines_url or f"/api/v1/demand-plans/{plan_id}/lines"
+            with client.open(path, format="csv") as body:
+                return read_lines(body)
 
     def production_lines(self, plan_id: str, lines_url: str | None = None) -> pd.DataFrame:
         with self._client(self.settings.urls.capacity_url) as client:
             path = lines_url or f"/api/v1/production-plans/{plan_id}/lines"
-            return lines_frame(client.iter_jsonl(path))
+            with client.open(path, format="csv") as body:
+                return read_lines(body)

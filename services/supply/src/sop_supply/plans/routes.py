@@ -31,6 +31,8 @@ from sop_supply.plans.schemas import (
     PlanSummary,
     ProductionRequirementPage,
     ProductionRequirementRead,
+    PurchaseRequirementPage,
+    PurchaseRequirementRead,
     ScenarioPage,
     ScenarioRead,
     SupplyPlanPage,
@@ -197,6 +199,43 @@ def get_production_requirements(
 
 
 @router.get(
+    "/{plan_id}/purchase-requirements",
+    response_model=PurchaseRequirementPage,
+    responses={**STREAM_RESPONSES, **problem_responses(404)},
+    summary="Purchase requirements of the buy item-sites (traded products and materials)",
+    dependencies=[require_roles(*READ_ROLES)],
+)
+def get_purchase_requirements(
+    plan_id: uuid.UUID,
+    session: ReadSessionDep,
+    product: str | None = None,
+    site: str | None = None,
+    month: Month | None = None,
+    kind: Literal["product", "material"] | None = None,
+    fmt: Format = "json",
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Any:
+    return _lines(
+        session,
+        plan_id,
+        fmt=fmt,
+        convert=service.purchase_requirement,
+        columns=list(PurchaseRequirementRead.model_fields),
+        filename=f"supply-plan-{plan_id}-purchases",
+        limit=limit,
+        offset=offset,
+        filters={
+            "product": product,
+            "site": site,
+            "month": month,
+            "kind": kind,
+            "make_or_buy": "buy",
+        },
+    )
+
+
+@router.get(
     "/{plan_id}/material-requirements",
     response_model=MaterialRequirementPage,
     responses={**STREAM_RESPONSES, **problem_responses(404)},
@@ -248,6 +287,8 @@ def get_supply_plan_exceptions(
     filters = {"kind": kind, "product": product, "site": site, "family": family, "month": month}
     if fmt != "json":
         rows = service.iter_exceptions(session, plan_id, **filters)
+        if fmt == "csv":
+            rows = ({**r, "sites": " ".join(r["sites"])} for r in rows)
         return stream_rows(
             rows,
             fmt=fmt,

@@ -126,6 +126,32 @@ class ProductionRequirementPage(Page[ProductionRequirementRead]):
     pass
 
 
+class PurchaseRequirementRead(BaseModel):
+    """What purchasing needs per buy item-site × month: traded products and materials."""
+
+    product: str = Field(description="The item bought: a product or a material")
+    kind: str = Field(description="product | material")
+    site: str
+    month: str
+    family: str
+    quantity: float = Field(description="Purchases to receive in the month (planned receipts)")
+    order_quantity: float = Field(
+        description="Purchase orders to place in the month (planned receipts offset by the "
+        "lead time)"
+    )
+    value: float = Field(description="quantity × unit cost")
+    demand: float = Field(description="Gross requirement: independent + dependent demand")
+    scheduled: float = Field(description="Open purchase orders due in the month")
+    safety_stock: float
+    opening_stock: float
+    closing_stock: float
+    shortage: float
+
+
+class PurchaseRequirementPage(Page[PurchaseRequirementRead]):
+    pass
+
+
 class MaterialRequirementRead(BaseModel):
     """Gross and net requirements of a material at a site in a month."""
 
@@ -162,7 +188,15 @@ class ExceptionRead(BaseModel):
 
     kind: str
     product: str
-    site: str | None = Field(description="Null for a contract (all sites)")
+    site: str | None = Field(description="Null for a contract exception (all sites)")
+    scope: Literal["item_site", "all_sites"] = Field(
+        description="item_site: about one item-site; all_sites: a contract, which pools the "
+        "material's purchases at every site"
+    )
+    sites: list[str] = Field(
+        description="item_site: [site]; all_sites: the sites buying the material in the "
+        "contract's period (none: no site buys it). CSV: space-separated"
+    )
     family: str
     month: str
     size: float = Field(description="Units: backlog, gap to safety stock, excess, surplus...")

@@ -39,10 +39,12 @@ from sop_supply.masterdata.models import (
 from sop_supply.plans import compute, repository
 from sop_supply.plans.models import (
     DemandPlanRef,
+    DemandPlanTrigger,
     ScenarioParameters,
     SupplyPlan,
     SupplyPlanContract,
     SupplyPlanException,
+    SupplyPlanForecastError,
     SupplyPlanLine,
 )
 from sop_supply.plans.pgcopy import Field, copy_grid
@@ -75,6 +77,44 @@ def queue_plan(session: Session, *, params: PlanJobParams, actor: str) -> Job:
         if job.params == wanted:
             return job
     return create_job(session, kind=JOB_KIND, params=wanted, created_by=actor)
+
+
+def queue_for_demand_plan(session: Session, *, data: PlanChangedData, event_id: str) -> Job | None:
+    """The supply plan of a submitted demand plan version: one per (cycle, scenario, demand
+    plan, version), like capacity's once-per-supply-plan guard.
+
+    The inbox absorbs a redelivered event (same id); this absorbs the same version announced
+    again under a new id (a republished or replayed outbox): nothing is queued and no new
+    supply plan version appears, unless the run it queued failed, which is then retried.
+    A new demand plan version is a new key: it makes the next supply plan version.
+    """
+    key = (data.cycle, data.scenario, data.plan_id, data.version)
+    trigger = session.get(DemandPlanTrigger, key)
+    if trigger is not None:
+        earlier = session.get(Job, trigger.job_id)
+        if earlier is None or earlier.state != JobState.failed:
+            log.info("demand plan %s v%s already has its supply plan run", *key[2:])
+            return None
+    params = PlanJobParams(
+        cycle=data.cycle,
+        scenario=data.scenario,
+        demand_plan_id=data.plan_id,
+        demand_plan_version=data.version,
+        demand_lines_url=data.lines_url,
+    )
+    job = queue_plan(session, params=params, actor=f"event:{event_id}")
+    trigger = trigger or DemandPlanTrigger(
+        cycle=data.cycle,
+        scenario=data.scenario,
+        demand_plan_id=data.plan_id,
+        demand_plan_version=data.version,
+        event_id=event_id,
+        job_id=job.id,
+    )
+    trigger.event_id, trigger.job_id = event_id, job.id
+    session.add(trigger)
+    session.flush()
+    return job
 
 
 # --- inputs ----------------------------------------------------------------------------------
@@ -182,7 +222,12 @@ def scenario_service_level(session: Session, *, cycle: str, scenario: str) -> fl
 
 
 def base_plan_demand(engine: Engine, plan_id: uuid.UUID) -> tuple[SupplyPlan, pd.DataFrame]:
-    """The unconstrained plan a constrained run revises, and its independent demand."""
+    """The unconstrained plan a constrained run revises, and its independent demand.
+
+    The forecast error the base plan used per item-site comes along as a zero-quantity line
+    in the first month carrying ``forecast_sigma`` (the lines themselves carry none), so the
+    statistical safety stocks come out the same without fetching the demand plan again.
+    """
     with Session(engine) as session:
         plan = session.get(SupplyPlan, plan_id)
         if plan is None:
@@ -194,7 +239,30 @@ def base_plan_demand(engine: Engine, plan_id: uuid.UUID) -> tuple[SupplyPlan, pd
             col(SupplyPlanLine.month),
             independent,
         ).where(col(SupplyPlanLine.plan_id) == plan_id, independent != 0)
-        return plan, _frame(session, query, ["product", "site", "month", "quantity"])
+        demand = _frame(session, query, ["product", "site", "month", "quantity"])
+        errors = _frame(
+            session,
+            select(
+                col(SupplyPlanForecastError.product),
+                col(SupplyPlanForecastError.site),
+                col(SupplyPlanForecastError.forecast_sigma),
+            ).where(col(SupplyPlanForecastError.plan_id) == plan_id),
+            ["product", "site", "forecast_sigma"],
+        )
+    if errors.empty:
+        return plan, demand
+    sigma_lines = errors.assign(month=plan.horizon_start, quantity=0.0)
+    return plan, pd.concat([demand, sigma_lines], ignore_index=True)
+    demand = demand.merge(errors, on=["product", "site"], how="left")
+    missing = errors.merge(
+        demand[["product", "site"]].drop_duplicates(), how="left", indicator=True
+    )
+    missing = missing[(missing["_merge"] == "left_only").to_numpy()].drop(columns="_merge")
+    if not missing.empty:
+        demand = pd.concat(
+            [demand, missing.assign(month=plan.horizon_start, quantity=0.0)], ignore_index=True
+        )
+    return plan, demand
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -296,6 +364,7 @@ def write_plan(
     session.add(plan)
     session.flush()
     _write_lines(session, plan.id, outcome)
+    _write_forecast_errors(session, plan.id, outcome.items)
     _write_exceptions(session, plan.id, outcome.exceptions)
     _write_contract_review(session, plan.id, outcome.contracts)
     publish(
@@ -338,6 +407,22 @@ def _write_lines(session: Session, plan_id: uuid.UUID, outcome: compute.PlanOutc
     copy_grid(session, SupplyPlanLine.__table__, fields, n, t)  # type: ignore[attr-defined]
 
 
+def _write_forecast_errors(session: Session, plan_id: uuid.UUID, items: pd.DataFrame) -> None:
+    """The σ each item-site got from the demand plan (rows only where there was one)."""
+    known = items[np.isfinite(items["forecast_sigma"].to_numpy(dtype=np.float64))]
+    if known.empty:
+        return
+    rows = zip(
+        [plan_id] * len(known),
+        known["product"].tolist(),
+        known["site"].tolist(),
+        known["forecast_sigma"].astype(float).tolist(),
+        strict=True,
+    )
+    table = SupplyPlanForecastError.__table__  # type: ignore[attr-defined]
+    copy_rows(session, table, ["plan_id", "product", "site", "forecast_sigma"], rows)
+
+
 def _write_exceptions(session: Session, plan_id: uuid.UUID, exceptions: pd.DataFrame) -> None:
     fields = [
         Field("plan_id", "uuid", plan_id),
@@ -345,7 +430,7 @@ def _write_exceptions(session: Session, plan_id: uuid.UUID, exceptions: pd.DataF
         Field("value", "float8", exceptions["value"].to_numpy(dtype=np.float64)),
         *(
             Field(name, "text", exceptions[name].tolist())
-            for name in ("kind", "product", "site", "family", "month", "reference")
+            for name in ("kind", "product", "site", "family", "month", "reference", "sites")
         ),
     ]
     copy_grid(session, SupplyPlanException.__table__, fields, len(exceptions), 1)  # type: ignore[attr-defined]
@@ -522,6 +607,25 @@ def production_requirement(line: Any) -> dict[str, Any]:
     }
 
 
+def purchase_requirement(line: Any) -> dict[str, Any]:
+    return {
+        "product": line.product,
+        "kind": line.kind,
+        "site": line.site,
+        "month": line.month,
+        "family": line.family,
+        "quantity": line.planned_receipts,
+        "order_quantity": line.planned_releases,
+        "value": line.planned_receipts * line.unit_cost,
+        "demand": line.demand,
+        "scheduled": line.scheduled,
+        "safety_stock": line.safety_stock,
+        "opening_stock": line.opening,
+        "closing_stock": line.closing,
+        "shortage": line.shortage,
+    }
+
+
 def material_requirement(line: Any) -> dict[str, Any]:
     return {
         "material": line.product,
@@ -540,10 +644,15 @@ def material_requirement(line: Any) -> dict[str, Any]:
 
 
 def exception_dict(row: SupplyPlanException) -> dict[str, Any]:
+    """An item-site exception has its site; a contract's is site-independent (``scope``
+    ``all_sites``, ``site`` null) and lists the sites buying the material in its period."""
+    contract = row.site is None
     return {
         "kind": row.kind,
         "product": row.product,
         "site": row.site,
+        "scope": "all_sites" if contract else "item_site",
+        "sites": (row.sites or "").split() if contract else [row.site],
         "family": row.family,
         "month": row.month,
         "size": row.size,

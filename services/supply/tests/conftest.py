@@ -20,7 +20,6 @@ from sqlmodel import Session
 from sop_shared.app import API_PREFIX  # before sop_shared.deps (deps <-> jobs import cycle)
 from sop_shared.auth import create_token
 from sop_shared.db import transaction
-from sop_shared.deps import get_session
 from sop_shared.events import new_event
 from sop_shared.migrations import upgrade
 from sop_shared.readmodels.products import apply_product_changed
@@ -28,7 +27,6 @@ from sop_shared.settings import AuthSettings, KafkaSettings
 from sop_shared.testing import create_database, drop_database, wait_until
 from sop_supply.main import create_app
 from sop_supply.models import ProductRef, Site
-from sop_supply.plans.routes import get_read_session
 from sop_supply.settings import SupplySettings
 
 
@@ -40,28 +38,6 @@ def service_dir() -> Path:
 @pytest.fixture(scope="session")
 def app_factory() -> Callable[..., Any]:
     return lambda **overrides: create_app(SupplySettings(**overrides))
-
-
-@pytest.fixture
-def client(app_factory: Callable[..., Any], session: Session, database_url: str) -> Iterator[Any]:
-    """The app on the test's rolled-back transaction (streaming reads included)."""
-    app = app_factory(database_url=database_url, migrate_on_start=False, run_workers=False)
-
-    def _session() -> Iterator[Session]:
-        try:
-            yield session
-            session.commit()  # releases the savepoint; the outer transaction still rolls back
-        except BaseException:
-            session.rollback()
-            raise
-
-    def _read_session() -> Iterator[Session]:
-        yield session
-
-    app.dependency_overrides[get_session] = _session
-    app.dependency_overrides[get_read_session] = _read_session
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 class Seed:

@@ -54,9 +54,10 @@ def stream_query(
     columns: Sequence[str],
     fmt: LineFormat,
     filename: str,
-    convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    convert: Callable[[Any], dict[str, Any]] | None = None,
 ) -> StreamingResponse:
-    """Every row of ``query`` (its columns in the order of ``columns``), never all in memory.
+    """Every row of ``query`` (its columns in the order of ``columns``, or as ``convert``
+    makes a dict of the row), never all in memory.
 
     The request's transaction has committed before the body is sent, so the rows are read
     in a fresh transaction of the same session, closed at the end. CSV on PostgreSQL (rows
@@ -70,8 +71,7 @@ def stream_query(
         try:
             result = session.execute(query.execution_options(yield_per=5000))
             for row in result:
-                record = dict(zip(columns, row, strict=True))
-                yield convert(record) if convert else record
+                yield convert(row) if convert else dict(zip(columns, row, strict=True))
         finally:
             session.close()
 

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Select, func
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -74,6 +73,17 @@ def _lines_query(
 
 
 LINE_COLUMNS = ("product", "site", "month", "resource", "quantity", "hours", "cost")
+POSITION_COLUMNS = (
+    "product",
+    "site",
+    "month",
+    "requirement",
+    "production",
+    "inventory",
+    "backorder",
+    "safety_stock",
+    "safety_stock_shortfall",
+)
 
 
 class LineRepository(Repository[ProductionPlanLine]):
@@ -100,18 +110,14 @@ class LineRepository(Repository[ProductionPlanLine]):
             columns=[getattr(ProductionPlanLine, c) for c in LINE_COLUMNS],
         )
 
-    def iter_lines(
-        self,
-        plan_id: uuid.UUID,
-        *,
-        product: str | None,
-        resource: str | None,
-        month: str | None,
-    ) -> Iterator[ProductionPlanLine]:
+    def stream_query(
+        self, plan_id: uuid.UUID, *, product: str | None, resource: str | None, month: str | None
+    ) -> Select[Any]:
+        """Every line's ``LINE_COLUMNS`` in page order, as plain rows for a stream."""
         query = _lines_query(plan_id, product, resource, month).order_by(
             col(ProductionPlanLine.resource)
         )
-        yield from self.session.exec(query.execution_options(yield_per=2000))
+        return query.with_only_columns(*(getattr(ProductionPlanLine, c) for c in LINE_COLUMNS))
 
 
 class PositionRepository(Repository[ProductionPlanPosition]):
@@ -137,13 +143,15 @@ class PositionRepository(Repository[ProductionPlanPosition]):
             offset=offset,
         )
 
-    def iter_positions(
+    def stream_query(
         self, plan_id: uuid.UUID, *, product: str | None, backordered: bool
-    ) -> Iterator[ProductionPlanPosition]:
+    ) -> Select[Any]:
         query = self._query(plan_id, product, backordered).order_by(
             col(ProductionPlanPosition.month)
         )
-        yield from self.session.exec(query.execution_options(yield_per=2000))
+        return query.with_only_columns(
+            *(getattr(ProductionPlanPosition, c) for c in POSITION_COLUMNS)
+        )
 
     def backordered(self, plan_id: uuid.UUID) -> list[ProductionPlanPosition]:
         query = self._query(plan_id, None, True).order_by(col(ProductionPlanPosition.month))

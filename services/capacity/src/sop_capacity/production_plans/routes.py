@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from sop_capacity.api.params import Limit, MonthQuery, Offset
 from sop_capacity.production_plans import review, service
@@ -22,7 +22,7 @@ from sop_shared.auth import READ_ROLES, Caller, Role, require_roles
 from sop_shared.deps import SessionDep
 from sop_shared.jobs import JobRead
 from sop_shared.problems import problem_responses
-from sop_shared.streaming import STREAM_RESPONSES, LineFormat, stream_rows
+from sop_shared.streaming import STREAM_RESPONSES, LineFormat
 
 router = APIRouter(
     prefix="/production-plans",
@@ -31,18 +31,6 @@ router = APIRouter(
 )
 
 RUNNERS = (Role.capacity_planner, Role.sop_coordinator, Role.integration)
-LINE_COLUMNS = ["product", "site", "month", "resource", "quantity", "hours", "cost"]
-POSITION_COLUMNS = [
-    "product",
-    "site",
-    "month",
-    "requirement",
-    "production",
-    "inventory",
-    "backorder",
-    "safety_stock",
-    "safety_stock_shortfall",
-]
 
 
 @router.post(
@@ -103,7 +91,6 @@ def get_production_plan(plan_id: uuid.UUID, session: SessionDep) -> ProductionPl
 def get_production_plan_lines(
     plan_id: uuid.UUID,
     session: SessionDep,
-    request: Request,
     product: str | None = None,
     resource: str | None = None,
     month: MonthQuery = None,
@@ -121,15 +108,9 @@ def get_production_plan_lines(
             limit=limit,
             offset=offset,
         )
-    rows = service.stream_lines(
-        session,
-        engine=request.app.state.read_engine,
-        plan_id=plan_id,
-        product=product,
-        resource=resource,
-        month=month,
+    return service.stream_lines(
+        session, plan_id=plan_id, product=product, resource=resource, month=month, fmt=format
     )
-    return stream_rows(rows, fmt=format, columns=LINE_COLUMNS, filename=f"production-{plan_id}")
 
 
 @router.get(
@@ -142,7 +123,6 @@ def get_production_plan_lines(
 def get_production_plan_positions(
     plan_id: uuid.UUID,
     session: SessionDep,
-    request: Request,
     product: str | None = None,
     backordered: bool = False,
     format: LineFormat = "json",
@@ -158,14 +138,9 @@ def get_production_plan_positions(
             limit=limit,
             offset=offset,
         )
-    rows = service.stream_positions(
-        session,
-        engine=request.app.state.read_engine,
-        plan_id=plan_id,
-        product=product,
-        backordered=backordered,
+    return service.stream_positions(
+        session, plan_id=plan_id, product=product, backordered=backordered, fmt=format
     )
-    return stream_rows(rows, fmt=format, columns=POSITION_COLUMNS, filename=f"positions-{plan_id}")
 
 
 @router.get(

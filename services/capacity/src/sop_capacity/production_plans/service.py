@@ -7,12 +7,11 @@ inside one transaction: the plan header, its rows and its event, all or nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy.engine import Engine
+from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from sop_capacity.planning import RccpResult
@@ -24,6 +23,8 @@ from sop_capacity.production_plans.models import (
     ProductionPlan,
 )
 from sop_capacity.production_plans.repository import (
+    LINE_COLUMNS,
+    POSITION_COLUMNS,
     LineRepository,
     LoadRepository,
     PositionRepository,
@@ -46,6 +47,7 @@ from sop_capacity.production_plans.writer import load_figures, write_detail
 from sop_shared.events.catalog import PlanChangedData
 from sop_shared.jobs import Job, create_job
 from sop_shared.problems import NotFound
+from sop_shared.streaming import LineFormat, stream_query
 
 JOB_KIND = "production-plan"
 
@@ -236,25 +238,20 @@ def lines_page(
 def stream_lines(
     session: Session,
     *,
-    engine: Engine,
     plan_id: uuid.UUID,
     product: str | None,
     resource: str | None,
     month: str | None,
-) -> Iterator[dict[str, Any]]:
-    """404 now; then every line, read in a session of its own that lives as long as the
-    response (the request's session is committed and closed before the body is sent)."""
+    fmt: LineFormat,
+) -> StreamingResponse:
+    """404 now; then every line, read after the request's transaction has committed."""
     get_plan(session, plan_id=plan_id)
-
-    def rows() -> Iterator[dict[str, Any]]:
-        with Session(engine) as own:
-            lines = LineRepository(own).iter_lines(
-                plan_id, product=product, resource=resource, month=month
-            )
-            for row in lines:
-                yield PlanLineRead.model_validate(row).model_dump()
-
-    return rows()
+    query = LineRepository(session).stream_query(
+        plan_id, product=product, resource=resource, month=month
+    )
+    return stream_query(
+        session, query, columns=LINE_COLUMNS, fmt=fmt, filename=f"production-{plan_id}"
+    )
 
 
 def positions_page(
@@ -281,23 +278,19 @@ def positions_page(
 def stream_positions(
     session: Session,
     *,
-    engine: Engine,
     plan_id: uuid.UUID,
     product: str | None,
     backordered: bool,
-) -> Iterator[dict[str, Any]]:
+    fmt: LineFormat,
+) -> StreamingResponse:
     """Like ``stream_lines``, for product-site-months."""
     get_plan(session, plan_id=plan_id)
-
-    def rows() -> Iterator[dict[str, Any]]:
-        with Session(engine) as own:
-            positions = PositionRepository(own).iter_positions(
-                plan_id, product=product, backordered=backordered
-            )
-            for row in positions:
-                yield PositionRead.model_validate(row).model_dump()
-
-    return rows()
+    query = PositionRepository(session).stream_query(
+        plan_id, product=product, backordered=backordered
+    )
+    return stream_query(
+        session, query, columns=POSITION_COLUMNS, fmt=fmt, filename=f"positions-{plan_id}"
+    )
 
 
 def loads_page(

@@ -184,7 +184,7 @@ def read_sales(
             columns=columns,
             fmt=fmt,
             filename="sales-history",
-            convert=_channel_out,
+            convert=lambda row: _channel_out(dict(row._mapping)),
         )
     rows, total = repo.page(query, order=order, limit=limit, offset=offset)
     return SalesPage(

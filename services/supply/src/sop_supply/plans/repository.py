@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Select, func, select, text
@@ -18,8 +17,6 @@ from sop_supply.plans.models import (
     SupplyPlanException,
     SupplyPlanLine,
 )
-
-STREAM_BATCH = 5000
 
 
 class SupplyPlanRepository(Repository[SupplyPlan]):
@@ -76,12 +73,6 @@ def page(
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(*order_by).limit(limit).offset(offset)).all()
     return list(rows), int(total)
-
-
-def stream(session: Session, query: Select[Any], *, order_by: list[Any]) -> Iterator[Any]:
-    """Rows in order, fetched in batches (a server-side cursor on PostgreSQL)."""
-    result = session.execute(query.order_by(*order_by).execution_options(yield_per=STREAM_BATCH))
-    yield from result
 
 
 def lines_query(plan_id: uuid.UUID, **filters: Any) -> Select[Any]:

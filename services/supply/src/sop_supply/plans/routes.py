@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from sqlmodel import Session
 
 from sop_shared.auth import READ_ROLES, Role, require_roles
 from sop_shared.deps import CallerDep, SessionDep
 from sop_shared.jobs import JobRead
 from sop_shared.problems import problem_responses
-from sop_shared.streaming import STREAM_RESPONSES, LineFormat, stream_rows
+from sop_shared.streaming import STREAM_RESPONSES, LineFormat
 from sop_shared.types import Month
 from sop_supply.plans import review, service
 from sop_supply.plans.schemas import (
@@ -21,7 +21,6 @@ from sop_supply.plans.schemas import (
     ContractReview,
     ExceptionKind,
     ExceptionPage,
-    ExceptionRead,
     MaterialRequirementPage,
     MaterialRequirementRead,
     PlanJobParams,
@@ -47,18 +46,6 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 Format = Annotated[
     LineFormat, Query(alias="format", description="json: a page; jsonl or csv: every row, streamed")
 ]
-
-
-def get_read_session(request: Request) -> Iterator[Session]:
-    """A read-only session kept open until the response is sent, streams included."""
-    session = Session(request.app.state.read_engine, expire_on_commit=False)
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 
 
 @router.post(
@@ -122,8 +109,15 @@ def _lines(
     filters: dict[str, Any],
 ) -> Any:
     if fmt != "json":
-        rows = service.iter_lines(session, plan_id, convert=convert, **filters)
-        return stream_rows(rows, fmt=fmt, columns=columns, filename=filename)
+        return service.stream_lines(
+            session,
+            plan_id,
+            convert=convert,
+            columns=columns,
+            fmt=fmt,
+            filename=filename,
+            **filters,
+        )
     items, total = service.lines_page(
         session, plan_id, convert=convert, limit=limit, offset=offset, **filters
     )
@@ -139,7 +133,7 @@ def _lines(
 )
 def get_supply_plan_lines(
     plan_id: uuid.UUID,
-    session: ReadSessionDep,
+    session: SessionDep,
     product: str | None = None,
     site: str | None = None,
     month: Month | None = None,
@@ -177,7 +171,7 @@ def get_supply_plan_lines(
 )
 def get_production_requirements(
     plan_id: uuid.UUID,
-    session: ReadSessionDep,
+    session: SessionDep,
     product: str | None = None,
     site: str | None = None,
     month: Month | None = None,
@@ -207,7 +201,7 @@ def get_production_requirements(
 )
 def get_purchase_requirements(
     plan_id: uuid.UUID,
-    session: ReadSessionDep,
+    session: SessionDep,
     product: str | None = None,
     site: str | None = None,
     month: Month | None = None,
@@ -244,7 +238,7 @@ def get_purchase_requirements(
 )
 def get_material_requirements(
     plan_id: uuid.UUID,
-    session: ReadSessionDep,
+    session: SessionDep,
     material: str | None = None,
     site: str | None = None,
     month: Month | None = None,
@@ -274,7 +268,7 @@ def get_material_requirements(
 )
 def get_supply_plan_exceptions(
     plan_id: uuid.UUID,
-    session: ReadSessionDep,
+    session: SessionDep,
     kind: ExceptionKind | None = None,
     product: str | None = None,
     site: str | None = None,
@@ -286,15 +280,7 @@ def get_supply_plan_exceptions(
 ) -> Any:
     filters = {"kind": kind, "product": product, "site": site, "family": family, "month": month}
     if fmt != "json":
-        rows = service.iter_exceptions(session, plan_id, **filters)
-        if fmt == "csv":
-            rows = ({**r, "sites": " ".join(r["sites"])} for r in rows)
-        return stream_rows(
-            rows,
-            fmt=fmt,
-            columns=list(ExceptionRead.model_fields),
-            filename=f"supply-plan-{plan_id}-exceptions",
-        )
+        return service.stream_exceptions(session, plan_id, fmt=fmt, **filters)
     items, total = service.exceptions_page(session, plan_id, limit=limit, offset=offset, **filters)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 

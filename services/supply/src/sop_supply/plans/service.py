@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from fastapi.responses import StreamingResponse
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
@@ -28,6 +29,7 @@ from sop_shared.jobs.models import JobState
 from sop_shared.outbox import publish
 from sop_shared.problems import NotFound
 from sop_shared.readmodels.products import ProductRef
+from sop_shared.streaming import LineFormat, stream_query
 from sop_supply.masterdata.models import (
     BomLine,
     Contract,
@@ -48,7 +50,7 @@ from sop_supply.plans.models import (
     SupplyPlanLine,
 )
 from sop_supply.plans.pgcopy import Field, copy_grid
-from sop_supply.plans.schemas import PlanJobParams
+from sop_supply.plans.schemas import ExceptionRead, PlanJobParams
 from sop_supply.sites.models import Site
 
 log = logging.getLogger("sop.supply.plans")
@@ -681,16 +683,22 @@ def lines_page(
     return [convert(r) for r in rows], total
 
 
-def iter_lines(
+def stream_lines(
     session: Session,
     plan_id: uuid.UUID,
     *,
     convert: Callable[[Any], dict[str, Any]],
+    columns: list[str],
+    fmt: LineFormat,
+    filename: str,
     **filters: Any,
-) -> Iterator[dict[str, Any]]:
+) -> StreamingResponse:
+    """404 now; then every line, read after the request's transaction has committed."""
     get_plan(session, plan_id)
-    query = repository.lines_query(plan_id, **filters)
-    return (convert(r) for r in repository.stream(session, query, order_by=repository.LINE_ORDER))
+    query = repository.lines_query(plan_id, **filters).order_by(*repository.LINE_ORDER)
+    return stream_query(
+        session, query, columns=columns, fmt=fmt, filename=filename, convert=convert
+    )
 
 
 def exceptions_page(
@@ -707,14 +715,25 @@ def exceptions_page(
     return [exception_dict(r[0]) for r in rows], total
 
 
-def iter_exceptions(
-    session: Session, plan_id: uuid.UUID, **filters: Any
-) -> Iterator[dict[str, Any]]:
+def stream_exceptions(
+    session: Session, plan_id: uuid.UUID, *, fmt: LineFormat, **filters: Any
+) -> StreamingResponse:
     get_plan(session, plan_id)
-    query = repository.exceptions_query(plan_id, **filters)
-    return (
-        exception_dict(r[0])
-        for r in repository.stream(session, query, order_by=repository.EXCEPTION_ORDER)
+    query = repository.exceptions_query(plan_id, **filters).order_by(*repository.EXCEPTION_ORDER)
+
+    def convert(row: Any) -> dict[str, Any]:
+        record = exception_dict(row[0])
+        if fmt == "csv":  # one cell: the buying sites, space-separated
+            record["sites"] = " ".join(record["sites"])
+        return record
+
+    return stream_query(
+        session,
+        query,
+        columns=list(ExceptionRead.model_fields),
+        fmt=fmt,
+        filename=f"supply-plan-{plan_id}-exceptions",
+        convert=convert,
     )
 
 

@@ -414,6 +414,25 @@ class TestViews:
         assert jsonl.headers["content-type"] == "application/x-ndjson"
         assert len([json.loads(x) for x in jsonl.text.splitlines()]) == 15
 
+    def test_a_stream_sends_only_the_fields_asked_for(self, client: Any, token: Any) -> None:
+        plan = _create(client, token).json()
+        url = f"{PLANS}/{plan['id']}/lines"
+        asked = {"format": "csv", "product": "P2", "fields": "quantity,product,month"}
+        rows = client.get(url, params=asked, headers=token("integration")).text.splitlines()
+        assert rows[0] == "product,month,quantity"  # the contract's order, not the asked one
+        assert rows[1].split(",")[:2] == ["P2", "2026-10"]
+        assert float(rows[1].split(",")[2]) == 45
+        jsonl = client.get(
+            url, params={**asked, "format": "jsonl"}, headers=token("integration")
+        ).text.splitlines()
+        assert set(json.loads(jsonl[0])) == {"product", "month", "quantity"}
+        bad = client.get(
+            url, params={**asked, "fields": "product,margin"}, headers=token("integration")
+        )
+        assert bad.status_code == 422
+        assert bad.json()["errors"][0]["field"] == "query.fields"
+        assert "margin" in bad.json()["errors"][0]["message"]
+
     def test_summary_beside_budget(self, client: Any, token: Any) -> None:
         client.post(
             "/api/v1/demand-budgets",

@@ -136,7 +136,9 @@ class TestDemandPlanChanged:
             plan["status"],
             plan["version"],
         ) == (factory, 1, "unconstrained", 1)
-        assert live.peers.calls == [f"GET /api/v1/demand-plans/{factory}/lines?format=csv"]
+        assert live.peers.calls == [
+            f"GET /api/v1/demand-plans/{factory}/lines?format=csv&fields=product%2Csite%2Cmonth%2Cquantity%2Cforecast_sigma"
+        ]
         [data] = outbox_data(live, plan["id"])
         assert data["upstream_plan_id"] == factory
 

@@ -143,6 +143,16 @@ def submit_demand_plan(
     return _read(plan, response)
 
 
+StreamFields = Annotated[
+    str | None,
+    Query(
+        max_length=500,
+        description="Streams only: the line fields to send, comma-separated (default: all)",
+        examples=["product,site,month,quantity,forecast_sigma"],
+    ),
+]
+
+
 @router.get(
     "/{plan_id}/lines",
     response_model=PlanLinePage,
@@ -158,6 +168,7 @@ def list_demand_plan_lines(
     site: str | None = None,
     month: MonthQuery = None,
     format: FormatQuery = "json",
+    fields: StreamFields = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> PlanLinePage | StreamingResponse:
@@ -171,6 +182,7 @@ def list_demand_plan_lines(
         fmt=format,
         limit=limit,
         offset=offset,
+        fields=fields,
     )
 
 

@@ -446,10 +446,13 @@ def read_lines(
     fmt: LineFormat,
     limit: int,
     offset: int,
+    fields: str | None = None,
 ) -> PlanLinePage | Any:
-    """Plan lines as a page, or all of them streamed (JSON lines or CSV) for supply."""
+    """Plan lines as a page, or all of them streamed (JSON lines or CSV) for supply; a
+    stream may be cut to the ``fields`` its reader uses (half the bytes for supply)."""
     get_plan(session, plan_id=plan_id)
-    query = select(*(getattr(DemandPlanLine, f) for f in LINE_FIELDS)).where(
+    columns = stream_fields(fields) if fmt != "json" else list(LINE_FIELDS)
+    query = select(*(getattr(DemandPlanLine, f) for f in columns)).where(
         DemandPlanLine.plan_id == plan_id
     )
     for column, value in (
@@ -465,7 +468,7 @@ def read_lines(
     )
     if fmt != "json":
         return stream_query(
-            session, query, columns=LINE_FIELDS, fmt=fmt, filename=f"demand-plan-{plan_id}"
+            session, query, columns=columns, fmt=fmt, filename=f"demand-plan-{plan_id}"
         )
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.limit(limit).offset(offset)).all()
@@ -475,6 +478,25 @@ def read_lines(
         limit=limit,
         offset=offset,
     )
+
+
+def stream_fields(fields: str | None) -> list[str]:
+    """The line fields a stream sends, in the contract's order; unknown names are a 422."""
+    if not fields:
+        return list(LINE_FIELDS)
+    wanted = {name.strip() for name in fields.split(",") if name.strip()}
+    if unknown := sorted(wanted - set(LINE_FIELDS)):
+        raise ValidationFailed(
+            f"Unknown line field(s): {', '.join(unknown)}",
+            errors=[
+                FieldError(
+                    field="query.fields",
+                    message=f"{name!r} is not one of {', '.join(LINE_FIELDS)}",
+                )
+                for name in unknown
+            ],
+        )
+    return [name for name in LINE_FIELDS if name in wanted]
 
 
 def list_overrides(

@@ -1,4 +1,8 @@
-"""The ``sop`` command line against a running service: load a CSV, export it back, mint a token."""
+"""The ``sop`` command line against a running service: load a CSV, export it back, mint a token.
+
+And ``make token ROLE=<role>``: what it prints is accepted by the running stack, for that
+role only.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from sop_shared.devstack import DevStack
 pytestmark = pytest.mark.e2e
 
 SOP = [sys.executable, "-m", "sop_shared.cli"]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _sop(*args: str) -> subprocess.CompletedProcess[str]:
@@ -126,3 +131,49 @@ def test_token_is_accepted_by_the_stack(stack: DevStack) -> None:
         f"{stack.url('cycle')}/api/v1/cycles", headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 200
+
+
+def _make_token(role: str) -> subprocess.CompletedProcess[str]:
+    """``make token ROLE=<role>`` as a user types it (``-o install``: never reinstalls here)."""
+    return subprocess.run(
+        ["make", "--no-print-directory", "-o", "install", "token", f"ROLE={role}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ},
+    )
+
+
+def test_make_token_is_accepted_by_the_stack_for_its_role(stack: DevStack) -> None:
+    made = _make_token("viewer")
+    assert made.returncode == 0, made.stderr
+    lines = made.stdout.splitlines()
+    assert len(lines) == 1, made.stdout  # only the token: the recipe line is not echoed
+    headers = {"Authorization": f"Bearer {lines[0]}"}
+    products = f"{stack.url('demand')}/api/v1/products"
+    assert httpx.get(products, headers=headers).status_code == 200
+    refused = httpx.post(
+        products,
+        json={"code": "VIEWER-1", "name": "Not mine", "family": "F", "category": "C"},
+        headers=headers,
+    )
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "viewer" not in refused.json()["required_roles"]
+
+
+def test_make_token_refuses_an_unknown_role() -> None:
+    made = _make_token("superuser")
+    assert made.returncode == 2  # make's own code for a failed recipe...
+    assert made.stdout == ""
+    assert "unknown role 'superuser'" in made.stderr
+    assert "demand_planner" in made.stderr  # ...which lists the roles there are
+    module = subprocess.run(
+        [sys.executable, "-m", "sop_shared.token", "superuser"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert module.returncode == 2  # the module make runs exits 2 itself
+    assert module.stdout == ""

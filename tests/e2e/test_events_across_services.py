@@ -6,10 +6,11 @@ import uuid
 
 import httpx
 import pytest
+from kafka import KafkaAdminClient
 
 from sop_shared.auth import create_token
-from sop_shared.devstack import DevStack
-from sop_shared.settings import AuthSettings
+from sop_shared.devstack import SERVICES, DevStack
+from sop_shared.settings import AuthSettings, KafkaSettings
 from sop_shared.testing import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -25,6 +26,24 @@ def _product_in(stack: DevStack, service: str, code: str) -> dict | None:
     )
     page.raise_for_status()
     return next((p for p in page.json()["items"] if p["code"] == code), None)
+
+
+def test_the_four_topics_are_created_on_start(stack: DevStack) -> None:
+    """The broker starts empty (memory only); the services create their topics, with the
+    configured partition count, as their consumers start."""
+    topics = [f"sop.{name}.v1" for name in SERVICES]
+    partitions = int(stack.env.get("SOP_KAFKA_PARTITIONS", KafkaSettings().partitions))
+    admin = KafkaAdminClient(bootstrap_servers=stack.bootstrap, client_id="e2e-topics")
+    try:
+        # list first: describing a topic that does not exist yet could create it
+        wait_until(lambda: set(topics) <= set(admin.list_topics()), timeout=60, interval=0.5)
+        described = {t["name"]: t for t in admin.describe_topics(topics)}
+    finally:
+        admin.close()
+    assert sorted(described) == sorted(topics)
+    for topic in topics:
+        assert described[topic]["error_code"] == 0, described[topic]
+        assert len(described[topic]["partitions"]) == partitions, (topic, described[topic])
 
 
 def test_product_change_in_demand_reaches_supply_and_capacity(stack: DevStack) -> None:

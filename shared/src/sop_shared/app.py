@@ -109,7 +109,10 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
                 attributes={"http.request.method": request.method, "url.path": request.url.path},
             ):
                 response = await self._respond(request, call_next)
-            route = request.scope.get("route")
+            # The route with its prefixes (/api/v1/...): FastAPI keeps the included
+            # router's own route in ``scope["route"]``, without the prefix.
+            fastapi_scope = request.scope.get("fastapi") or {}
+            route = fastapi_scope.get("effective_route_context") or request.scope.get("route")
             path = getattr(route, "path", "unmatched")
             elapsed = time.perf_counter() - started
             HTTP_REQUESTS.labels(self.service, request.method, path, response.status_code).inc()

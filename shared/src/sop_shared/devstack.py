@@ -1,7 +1,9 @@
 """``make run``: the embedded broker and the four services as processes on loopback.
 
-Ctrl-C (SIGINT) or SIGTERM stops every process this started. The same class
-starts the stack for the end-to-end tests, on free ports and throw-away databases.
+Ctrl-C (SIGINT) or SIGTERM stops every process this started, also while it is still
+starting: every wait of the start-up (broker, readiness, demo load) gives way to the stop
+flag, and the program then exits quietly with 0. The same class starts the stack for the
+end-to-end tests, on free ports and throw-away databases.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
@@ -23,6 +27,12 @@ from sop_shared.broker import EmbeddedBroker
 from sop_shared.settings import AuthSettings, PlatformSettings
 
 SERVICES = {"demand": 8101, "supply": 8102, "capacity": 8103, "cycle": 8104}
+
+T = TypeVar("T")
+
+
+class Interrupted(Exception):
+    """The stop flag was set (Ctrl-C, SIGTERM) while the stack was starting."""
 
 
 @dataclass
@@ -35,6 +45,38 @@ class DevStack:
     quiet: bool = False
     broker: EmbeddedBroker | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    #: Set by a signal handler: start-up waits give way to it (``Interrupted``).
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    _helpers: dict[str, threading.Thread] = field(default_factory=dict, init=False, repr=False)
+
+    def check_stop(self) -> None:
+        if self.stop_event.is_set():
+            raise Interrupted
+
+    def until_stopped(self, work: Callable[[], T], name: str = "devstack-start") -> T:
+        """``work()``'s result, or ``Interrupted`` as soon as the stop flag is set.
+
+        For waits that cannot look at the flag themselves (a blocking HTTP call, the demo
+        loader): ``work`` runs in a daemon thread that is left behind on interruption; it
+        only talks to processes that are being stopped, and dies with this one.
+        """
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["value"] = work()
+            except BaseException as exc:  # handed to the caller, never printed by the thread
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        self._helpers[name] = thread
+        thread.start()
+        while thread.is_alive():
+            if self.stop_event.wait(0.1):
+                raise Interrupted
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]  # type: ignore[no-any-return]
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -55,16 +97,30 @@ class DevStack:
         return env
 
     def start_broker(self) -> None:
+        self.check_stop()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.broker = EmbeddedBroker(
-            port=self.broker_port, log_path=self.data_dir / "broker.log"
-        ).start()
+        broker = EmbeddedBroker(port=self.broker_port, log_path=self.data_dir / "broker.log")
+        self.broker = broker
+        # a broker killed by the same Ctrl-C would otherwise be waited for 20 s
+        self.until_stopped(broker.start, name="broker-start")
 
     def stop_broker(self) -> None:
-        if self.broker is not None:
-            self.broker.stop()
+        if self.broker is None:
+            return
+        starting = self._helpers.get("broker-start")
+        deadline = time.monotonic() + 10
+        # interrupted between "start" and its Popen: wait for the process to exist, then stop it
+        while (
+            self.broker.process is None
+            and starting is not None
+            and starting.is_alive()
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.01)
+        self.broker.stop()
 
     def start_service(self, name: str) -> None:
+        self.check_stop()
         log = open(self.data_dir / f"{name}.log", "ab")  # noqa: SIM115  (closed with the process)
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", f"sop_{name}"],
@@ -88,8 +144,10 @@ class DevStack:
         deadline = time.monotonic() + timeout
         for name in names or list(self.ports):
             while True:
+                self.check_stop()
                 proc = self.processes.get(name)
                 if proc is not None and proc.poll() is not None:
+                    self.check_stop()  # a service that exited on the same Ctrl-C is no error
                     raise RuntimeError(
                         f"{name} exited with {proc.returncode}; see {self.data_dir / (name + '.log')}"
                     )
@@ -100,7 +158,8 @@ class DevStack:
                     pass
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{name} not ready after {timeout}s")
-                time.sleep(0.2)
+                if self.stop_event.wait(0.2):
+                    raise Interrupted
 
     def start(self) -> DevStack:
         self.start_broker()
@@ -131,7 +190,8 @@ def load_demo(stack: DevStack, token: str) -> str | None:
         demo = importlib.import_module("sop_cycle.demo")
     except ModuleNotFoundError:
         return None
-    return str(demo.load({n: stack.url(n) for n in stack.ports}, token))
+    urls = {n: stack.url(n) for n in stack.ports}
+    return str(stack.until_stopped(lambda: demo.load(urls, token), name="demo-load"))
 
 
 def start_cycle(stack: DevStack, token: str, month: str, timeout: float = 900.0) -> str:
@@ -152,7 +212,8 @@ def start_cycle(stack: DevStack, token: str, month: str, timeout: float = 900.0)
             break
         if job["state"] == "failed" or time.monotonic() > deadline:
             raise RuntimeError(f"forecast run did not succeed: {job.get('error') or job['state']}")
-        time.sleep(1.0)
+        if stack.stop_event.wait(1.0):
+            raise Interrupted
     plan = httpx.post(
         f"{demand}/demand-plans",
         json={"cycle": month, "scenario": "base"},
@@ -180,10 +241,11 @@ def main() -> int:
         os.environ.get("SOP_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092").rpartition(":")[2]
     )
     stack = DevStack(data_dir=platform.data_dir, ports=ports, broker_port=broker_port, quiet=True)
-    stop = threading.Event()
+    stop = stack.stop_event
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     out = sys.stdout
+    code = 0
     try:
         out.write(
             f"starting broker on {stack.bootstrap} and services (logs in {platform.data_dir})\n"
@@ -198,7 +260,7 @@ def main() -> int:
                 f"demo loaded; running the {month} forecast and submitting the demand plan...\n"
             )
             out.flush()
-            plan_id = start_cycle(stack, token, month)
+            plan_id = stack.until_stopped(lambda: start_cycle(stack, token, month), "demo-cycle")
             demo += (
                 f"; demand plan {plan_id} submitted (supply and capacity plans follow by events)"
             )
@@ -212,14 +274,19 @@ def main() -> int:
         out.flush()
         while not stop.wait(1.0):
             for name, proc in stack.processes.items():
-                if proc.poll() is not None:
+                if proc.poll() is not None and not stop.is_set():
                     out.write(f"{name} exited with {proc.returncode}; stopping\n")
+                    code = 1
                     stop.set()
+    except Interrupted:
+        out.write("interrupted while starting\n")
     finally:
+        out.write("stopping...\n")
+        out.flush()
         stack.stop()
         out.write("stopped\n")
         out.flush()
-    return 0
+    return code
 
 
 if __name__ == "__main__":

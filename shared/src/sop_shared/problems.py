@@ -202,6 +202,15 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI parses a JSON body before the routes' auth dependency runs: an API call
+        # without a valid token is a 401 whatever its body, never a 422 telling its fields.
+        from sop_shared.auth import authenticate  # auth imports this module
+
+        if request.url.path.startswith("/api/"):
+            try:
+                authenticate(request)
+            except Unauthorized as denied:
+                return await _domain(request, denied)
         errors = validation_errors(list(exc.errors()))
         first = errors[0].field if errors else "request"
         return problem_response(

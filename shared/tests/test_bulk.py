@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from sop_shared.bulk import parse_rows
+from sop_shared.bulk import BulkRow, parse_rows
 from sop_shared.problems import ValidationFailed
 
 
@@ -62,3 +62,28 @@ def test_a_body_that_is_not_utf8_is_a_problem_naming_the_body(content_type: str)
         parse_rows("product,month,quantity\nCafé,2026-01,1\n".encode("latin-1"), content_type, Row)
     assert caught.value.errors[0].field == "body"
     assert caught.value.errors[0].message.startswith("not UTF-8")
+
+
+class _Lot(BulkRow):
+    item: str
+    moq: float = Field(default=0.0, ge=0)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"item,moq\nA,5\nB,inf\n", "text/csv"),
+        (b"item,moq\nA,5\nB,NaN\n", "text/csv"),
+        (b'{"item": "A", "moq": 5}\n{"item": "B", "moq": Infinity}\n', "application/x-ndjson"),
+    ],
+)
+def test_a_number_that_is_not_finite_is_the_rows_error(body: bytes, content_type: str) -> None:
+    """``ge=0`` lets ``inf`` through; a feed row must refuse it (it failed every later plan)."""
+    with pytest.raises(ValidationFailed) as refused:
+        parse_rows(body, content_type, _Lot)
+    assert [(e.row, e.field) for e in refused.value.errors or []] == [(2, "moq")]
+
+
+def test_a_blank_cell_takes_the_default() -> None:
+    [row] = parse_rows(b"item,moq\nA,\n", "text/csv", _Lot)
+    assert row.moq == 0.0

@@ -13,12 +13,28 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from sqlalchemy import Column, Table, insert, text
 from sqlmodel import Field, Session, SQLModel
 
 from sop_shared.jsontype import JsonColumnType
 from sop_shared.problems import Conflict, FieldError, ValidationFailed
+
+
+class BulkRow(BaseModel):
+    """Base of a feed row: unknown columns are refused; numbers must be finite (``inf`` or
+    ``NaN`` in a CSV cell, or JSON ``Infinity``, is the row's error, not a value that would
+    fail every later plan); a blank cell takes the field's default (CSV has no "absent")."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_default(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
+
 
 R = TypeVar("R", bound=BaseModel)
 MAX_REPORTED_ERRORS = 100

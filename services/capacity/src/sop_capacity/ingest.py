@@ -10,36 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field
 from sqlalchemy import Table, delete, insert, tuple_
 from sqlmodel import Session, SQLModel
 
 from sop_shared.bulk import body_hash, parse_rows, remember, replay
 
 R = TypeVar("R", bound=BaseModel)
-
-
-class RowModel(BaseModel):
-    """Base of an upload row: unknown columns are refused, a blank cell takes the default.
-
-    CSV has no "absent": a column some rows leave empty arrives as None, which must mean
-    "use the default" for fields that have one, not "invalid number".
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_default(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        fields = cls.model_fields
-
-        def defaulted(key: str) -> bool:
-            field = fields.get(key)
-            return field is not None and not field.is_required() and field.default is not None
-
-        return {k: v for k, v in data.items() if not (v is None and defaulted(k))}
 
 
 class BulkResult(BaseModel):

@@ -133,6 +133,25 @@ class TestCalendars:
             ),
             ({"resource": "GHOST", "month": "2027-01", "working_days": 20}, "resource"),
             ({"resource": "LINE-1", "month": "2027-01", "working_days": 20, "x": 1}, "x"),
+            # JSON Infinity / NaN: was a 500 (maintenance) or stored and read back as null
+            (
+                {
+                    "resource": "LINE-1",
+                    "month": "2027-01",
+                    "working_days": 20,
+                    "maintenance_hours": float("inf"),
+                },
+                "maintenance_hours",
+            ),
+            (
+                {
+                    "resource": "LINE-1",
+                    "month": "2027-01",
+                    "working_days": 20,
+                    "max_overtime_hours": float("nan"),
+                },
+                "max_overtime_hours",
+            ),
         ],
     )
     def test_bad_row_names_row_and_column_and_writes_nothing(
@@ -144,6 +163,22 @@ class TestCalendars:
         assert problem["code"] == "validation-error"
         assert [(e["row"], e["field"]) for e in problem["errors"]] == [(2, field)]
         assert "Nothing was written" in problem["detail"]
+        assert session.exec(select(ResourceCalendar)).all() == []
+
+    def test_an_infinite_csv_cell_is_refused(
+        self, client: Any, token: Any, session: Session
+    ) -> None:
+        _resources(client, token)
+        rows = [
+            {
+                "resource": "LINE-1",
+                "month": "2027-01",
+                "working_days": 20,
+                "max_overtime_hours": "inf",
+            }
+        ]
+        problem = _problem(post_bulk(client, token, "calendars", rows, fmt="csv"))
+        assert [(e["row"], e["field"]) for e in problem["errors"]] == [(1, "max_overtime_hours")]
         assert session.exec(select(ResourceCalendar)).all() == []
 
     def test_blank_csv_cells_take_the_defaults(self, client: Any, token: Any) -> None:

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from sop_capacity.ingest import RowModel
+from sop_shared.bulk import BulkRow
 from sop_shared.repository import Page
 from sop_shared.types import Month
 
 
-class CalendarRow(RowModel):
+class CalendarRow(BulkRow):
     """One resource-month of a calendar upload."""
 
     resource: str = Field(min_length=1, max_length=64, examples=["LINE-1"])

@@ -33,7 +33,7 @@ class RunParams(BaseModel):
 class ProductionPlanRequest(RunParams):
     """A manual run: plan the supply plan's requirements with the chosen strategy."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ProductionPlanRead(BaseModel):

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from sop_capacity.ingest import RowModel
 from sop_capacity.resources.models import ResourceKind
+from sop_shared.bulk import BulkRow
 from sop_shared.repository import Page
 
 RESOURCE_CODE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 
 
-class ResourceCreate(RowModel):
+class ResourceCreate(BulkRow):
     code: str = Field(pattern=RESOURCE_CODE, examples=["LINE-1"])
     name: str = Field(min_length=1, max_length=200)
     site: str = Field(min_length=1, max_length=64, examples=["PLANT-A"])

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from sop_capacity.ingest import RowModel
+from sop_shared.bulk import BulkRow
 from sop_shared.repository import Page
 
 
-class RoutingRow(RowModel):
+class RoutingRow(BulkRow):
     """One production method of a routing upload."""
 
     product: str = Field(min_length=1, max_length=64, examples=["SKU-1001"])

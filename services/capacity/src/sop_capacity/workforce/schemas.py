@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
-from sop_capacity.ingest import RowModel
+from sop_shared.bulk import BulkRow
 from sop_shared.repository import Page
 
 
-class WorkforceRow(RowModel):
+class WorkforceRow(BulkRow):
     """One labour pool's crew parameters."""
 
     pool: str = Field(

@@ -20,7 +20,7 @@ MonthPath = Annotated[
 
 
 class CycleCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     month: Month
 
@@ -89,7 +89,7 @@ class CycleDetail(CycleRead):
 class StepUpdate(BaseModel):
     """Owner and due date of a step; the status changes only through transitions."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     owner_role: Role | None = None
     owner_user: str | None = Field(default=None, max_length=200)
@@ -97,13 +97,13 @@ class StepUpdate(BaseModel):
 
 
 class TransitionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     reason: str | None = Field(default=None, max_length=2000)
 
 
 class ReopenRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     reason: str = Field(min_length=1, max_length=2000, description="Why the step reopens")
 

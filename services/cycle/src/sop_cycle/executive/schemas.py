@@ -13,7 +13,7 @@ Option = str
 
 
 class DecisionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     topic: str = Field(min_length=1, max_length=300)
     options: list[Option] = Field(min_length=1, max_length=20)
@@ -35,7 +35,7 @@ class DecisionCreate(BaseModel):
 
 
 class DecisionUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     topic: str | None = Field(default=None, min_length=1, max_length=300)
     options: list[Option] | None = Field(default=None, min_length=1, max_length=20)
@@ -70,7 +70,7 @@ class DecisionPage(Page[DecisionRead]):
 
 
 class ApproveRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     scenario: ScenarioCode = Field(
         default="base", description="The scenario whose plans are approved"
@@ -79,7 +79,7 @@ class ApproveRequest(BaseModel):
 
 
 class SendBackRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     step: StepName = Field(description="The step that reopens (not executive_sop itself)")
     comment: str = Field(min_length=1, max_length=2000)

@@ -13,7 +13,7 @@ Pct = Annotated[float, Field(gt=-100, le=1000, description="Change in percent, e
 
 
 class UnavailableResource(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     resource: str = Field(min_length=1, max_length=64)
     months: list[Month] = Field(min_length=1)
@@ -22,7 +22,7 @@ class UnavailableResource(BaseModel):
 class ScenarioParameters(BaseModel):
     """What-if parameters (CONTRACTS.md); each is optional and read by one service."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     demand_change_pct: dict[str, Pct] = Field(
         default_factory=dict, description="Demand change per family, in percent (demand)"
@@ -44,7 +44,7 @@ class ScenarioParameters(BaseModel):
 
 
 class ScenarioCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     code: ScenarioCode
     name: str = Field(min_length=1, max_length=200)
@@ -53,7 +53,7 @@ class ScenarioCreate(BaseModel):
 
 
 class ScenarioUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)

@@ -12,7 +12,7 @@ from sop_shared.types import Code, Month
 class BudgetRow(BaseModel):
     """One budget cell: for a product or for a whole family (exactly one of the two)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     product: Code | None = None
     family: str | None = Field(default=None, min_length=1, max_length=100)

@@ -11,7 +11,7 @@ from sop_shared.types import Month
 
 
 class ForecastRunCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     cycle: Month = Field(description="The cycle month; its forecast starts in that month")
     horizon: int = Field(default=24, ge=1, le=36, description="Months forecast")

@@ -18,7 +18,7 @@ LoadMode = Literal["replace", "merge"]
 class SalesRow(BaseModel):
     """One row of a sales-history feed (documents the bulk body; parsing is vectorised)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     product: Code
     site: Code

@@ -11,7 +11,7 @@ from sop_shared.types import Code, Month, ScenarioCode
 
 
 class PlanCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     cycle: Month
     scenario: ScenarioCode = "base"
@@ -60,7 +60,7 @@ class PlanPage(Page[PlanRead]):
 class OverrideItem(BaseModel):
     """A new value for a product (optionally one site) or a whole family in one month."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     level: Literal["product", "family"] = "product"
     node: str = Field(min_length=1, max_length=100, description="Product code or family")
@@ -79,7 +79,7 @@ class OverrideItem(BaseModel):
 
 
 class OverrideRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     reason: str = Field(min_length=3, max_length=1000, examples=["Tender won with ACME"])
     items: list[OverrideItem] = Field(min_length=1, max_length=2000)

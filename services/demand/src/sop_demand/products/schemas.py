@@ -57,7 +57,7 @@ class LifecycleFields(BaseModel):
 
 
 class ProductBase(LifecycleFields):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field(min_length=1, max_length=200)
     family: str = Field(min_length=1, max_length=100)
@@ -81,7 +81,7 @@ class ProductCreate(ProductBase):
 
 
 class ProductUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     family: str | None = Field(default=None, min_length=1, max_length=100)

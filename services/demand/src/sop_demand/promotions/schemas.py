@@ -10,7 +10,7 @@ from sop_shared.types import Month
 
 
 class PromotionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field(min_length=1, max_length=200, examples=["Summer BBQ"])
     level: Literal["product", "family"] = "product"

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from sop_shared.bulk import BulkRow
 from sop_shared.repository import Page
 from sop_shared.types import Code, Month
 
 SafetyStockPolicy = Literal["fixed", "months_of_cover", "days_of_cover", "statistical"]
-
-
-class IngestRow(BaseModel):
-    """A feed row: unknown columns refused; a blank cell means "use the default"."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_default(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v is not None}
-        return data
 
 
 class BulkResult(BaseModel):
@@ -38,7 +26,7 @@ class BulkResult(BaseModel):
 # --- materials and suppliers -------------------------------------------------------------
 
 
-class MaterialRow(IngestRow):
+class MaterialRow(BulkRow):
     code: Code
     name: str = Field(min_length=1, max_length=200)
     unit: str = Field(default="EA", min_length=1, max_length=20)
@@ -54,7 +42,7 @@ class MaterialPage(Page[MaterialRead]):
     pass
 
 
-class SupplierRow(IngestRow):
+class SupplierRow(BulkRow):
     code: Code
     name: str = Field(min_length=1, max_length=200)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
@@ -71,7 +59,7 @@ class SupplierPage(Page[SupplierRead]):
 # --- item-site parameters ----------------------------------------------------------------
 
 
-class ItemSiteRow(IngestRow):
+class ItemSiteRow(BulkRow):
     """Supply parameters of one item (product or material) at one site."""
 
     product: Code = Field(description="Product (read model) or material code")
@@ -116,7 +104,7 @@ class ItemSitePage(Page[ItemSiteRead]):
 # --- positions ---------------------------------------------------------------------------
 
 
-class InventoryRow(IngestRow):
+class InventoryRow(BulkRow):
     """Stock at the end of ``month``; ``on_hand`` includes the quantity on quality hold."""
 
     product: Code
@@ -135,7 +123,7 @@ class InventoryPage(Page[InventoryRead]):
     pass
 
 
-class OpenSupplyRow(IngestRow):
+class OpenSupplyRow(BulkRow):
     order_ref: Code
     kind: Literal["purchase", "production"]
     product: Code
@@ -156,7 +144,7 @@ class OpenSupplyPage(Page[OpenSupplyRead]):
 # --- bills of material, contracts, budget --------------------------------------------------
 
 
-class BomRow(IngestRow):
+class BomRow(BulkRow):
     product: Code = Field(description="The item made (a product, or a material made in house)")
     material: Code = Field(description="The component consumed")
     qty_per: float = Field(gt=0, description="Component quantity per unit, scrap included")
@@ -170,7 +158,7 @@ class BomPage(Page[BomRead]):
     pass
 
 
-class ContractRow(IngestRow):
+class ContractRow(BulkRow):
     code: Code
     supplier: Code
     material: Code
@@ -189,7 +177,7 @@ class ContractPage(Page[ContractRead]):
     pass
 
 
-class SupplyBudgetRow(IngestRow):
+class SupplyBudgetRow(BulkRow):
     """A budget line for one product or one family (exactly one of them) in one month."""
 
     product: Code | None = None

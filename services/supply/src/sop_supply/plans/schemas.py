@@ -21,7 +21,7 @@ def finite_or_none(value: float | None) -> float | None:
 class PlanRunRequest(BaseModel):
     """Compute a supply plan for a demand plan now (the demand event does it by itself)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     demand_plan_id: str = Field(min_length=1, max_length=64)
     cycle: Month

@@ -8,7 +8,7 @@ from sop_shared.repository import Page
 
 
 class SiteCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$", examples=["PLANT-1"])
     name: str = Field(min_length=1, max_length=200)

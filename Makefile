@@ -1,6 +1,7 @@
 # The only entry point for humans and CI. Needs Python 3.11 and make; installs the rest.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Python 3.11 by name first (a machine may have another python3 as its default).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv

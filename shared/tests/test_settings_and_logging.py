@@ -2,12 +2,23 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from sop_shared.auth import Role, decode_token
 from sop_shared.logging import JsonFormatter, redact, reset_request_id, set_request_id
-from sop_shared.settings import AuthSettings, PlatformSettings, ServiceSettings
+from sop_shared.settings import (
+    AuthSettings,
+    KafkaSettings,
+    PlatformSettings,
+    ServiceSettings,
+    load_env_file,
+)
 
 
 def test_sqlite_file_under_the_data_folder_by_default(tmp_path) -> None:
@@ -50,3 +61,41 @@ def test_logs_are_json_with_request_id_and_no_secrets() -> None:
 
 def test_redact_keeps_ordinary_text() -> None:
     assert redact("plan 2026-12 submitted by ann") == "plan 2026-12 submitted by ann"
+
+
+def test_env_file_settings_reach_every_settings_class_and_never_override(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "SOP_KAFKA_BOOTSTRAP_SERVERS=10.0.0.9:9092\nSOP_AUTH_ISSUER=from-file\nSOP_ENV=test\n"
+    )
+    monkeypatch.setenv("SOP_ENV", "production")  # already set: the file does not win
+    for name in ("SOP_KAFKA_BOOTSTRAP_SERVERS", "SOP_AUTH_ISSUER"):
+        monkeypatch.delenv(name, raising=False)
+    loaded = load_env_file(env_file)
+    try:
+        assert sorted(loaded) == ["SOP_AUTH_ISSUER", "SOP_KAFKA_BOOTSTRAP_SERVERS"]
+        assert KafkaSettings().bootstrap_servers == "10.0.0.9:9092"
+        assert AuthSettings().issuer == "from-file"
+        assert PlatformSettings().env == "production"
+    finally:
+        for name in loaded:
+            os.environ.pop(name, None)
+
+
+def test_make_token_signs_with_the_secret_of_the_env_file(tmp_path: Path) -> None:
+    """``make token`` must print a token the stack accepts when .env sets the secret."""
+    secret = "s" * 40
+    (tmp_path / ".env").write_text(f"SOP_AUTH_JWT_SECRET={secret}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOP_")}
+    out = subprocess.run(
+        [sys.executable, "-m", "sop_shared.token", "viewer"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    caller = decode_token(AuthSettings(jwt_secret=secret), out)
+    assert caller.roles == {Role.viewer}

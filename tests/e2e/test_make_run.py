@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from sop_shared.broker import free_port
-from sop_shared.devstack import SERVICES
+from sop_shared.devstack import SERVICES, DevStack, start_cycle
 from sop_shared.testing import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -213,9 +213,19 @@ def test_run_starts_everything_and_ctrl_c_stops_it(run: Run, tmp_path: Path) -> 
     loaded = re.search(r"demo company: .*?(\d+) products", text)
     assert loaded is not None, text
     assert products.json()["total"] == int(loaded.group(1)) > 0
-    assert "demand plan" in text
-    assert "submitted" in text
+    submitted = re.search(r"demand plan ([0-9a-f-]{36}) submitted", text)
+    assert submitted is not None, text
     assert sorted(p.name for p in tmp_path.glob("*.db")) == sorted(f"{n}.db" for n in SERVICES)
+
+    # A second start on the same data keeps the month's submitted plan (no new version
+    # replacing what planners did): the demo cycle step finds it and submits nothing.
+    headers = {"Authorization": f"Bearer {token}"}
+    plans_url = f"http://127.0.0.1:{run.ports['demand']}/api/v1/demand-plans"
+    before = httpx.get(plans_url, headers=headers).json()["total"]
+    again = DevStack(data_dir=tmp_path, ports=run.ports, broker_port=run.broker)
+    month = httpx.get(f"{plans_url}/{submitted.group(1)}", headers=headers).json()["cycle"]
+    assert start_cycle(again, token, month) == submitted.group(1)
+    assert httpx.get(plans_url, headers=headers).json()["total"] == before
 
     tree = run.ctrl_c()  # while the supply and production plans still follow by events
     assert len(tree) >= 1 + 1 + len(SERVICES), tree  # itself, the broker, four services

@@ -18,9 +18,15 @@ import httpx
 import typer
 
 from sop_shared.auth import Role, create_token
-from sop_shared.settings import AuthSettings, ServiceUrls
+from sop_shared.settings import AuthSettings, ServiceUrls, load_env_file
 
-app = typer.Typer(help="S&OP platform command line", no_args_is_help=True)
+
+def _read_env_file() -> None:
+    """The stack's secret and URLs from ``.env``, like every other entry point."""
+    load_env_file()
+
+
+app = typer.Typer(help="S&OP platform command line", no_args_is_help=True, callback=_read_env_file)
 
 ServiceOpt = Annotated[
     str, typer.Option("--service", "-s", help="demand, supply, capacity or cycle")

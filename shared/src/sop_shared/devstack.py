@@ -24,7 +24,7 @@ import httpx
 
 from sop_shared.auth import create_token
 from sop_shared.broker import EmbeddedBroker
-from sop_shared.settings import AuthSettings, PlatformSettings
+from sop_shared.settings import AuthSettings, PlatformSettings, load_env_file
 
 SERVICES = {"demand": 8101, "supply": 8102, "capacity": 8103, "cycle": 8104}
 
@@ -197,10 +197,22 @@ def load_demo(stack: DevStack, token: str) -> str | None:
 def start_cycle(stack: DevStack, token: str, month: str, timeout: float = 900.0) -> str:
     """Run the forecast and submit the first demand plan of ``month``; returns its plan id.
 
-    From there the supply and production plans follow by events alone.
+    From there the supply and production plans follow by events alone. A month that already
+    has a submitted (or approved) plan keeps it: a second ``make run`` on the same data
+    must not replace the planners' work with a fresh version.
     """
     headers = {"Authorization": f"Bearer {token}"}
     demand = stack.url("demand") + "/api/v1"
+    for status in ("approved", "submitted"):
+        existing = httpx.get(
+            f"{demand}/demand-plans",
+            params={"cycle": month, "scenario": "base", "status": status, "limit": 1},
+            headers=headers,
+            timeout=30,
+        )
+        existing.raise_for_status()
+        if items := existing.json()["items"]:
+            return str(items[0]["id"])
     run = httpx.post(f"{demand}/forecast-runs", json={"cycle": month}, headers=headers, timeout=60)
     run.raise_for_status()
     deadline = time.monotonic() + timeout
@@ -232,6 +244,7 @@ def start_cycle(stack: DevStack, token: str, month: str, timeout: float = 900.0)
 
 
 def main() -> int:
+    load_env_file()  # ports, secret, database URLs: the services inherit the environment
     platform = PlatformSettings()
     ports = {
         name: int(os.environ.get(f"SOP_{name.upper()}_PORT", port))

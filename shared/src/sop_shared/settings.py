@@ -6,9 +6,11 @@ each service's own values under ``SOP_<SVC>_`` (see ``ServiceSettings``).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
+from dotenv import dotenv_values
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -100,3 +102,16 @@ class ServiceSettings(BaseSettings):
     def topic(self) -> str:
         """The one topic this service produces to (ARCHITECTURE.md: one per domain)."""
         return f"sop.{self.service_name}.v1"
+
+
+def load_env_file(path: str | os.PathLike[str] = ".env") -> list[str]:
+    """Put the ``.env`` file's settings into this process's environment (variables already
+    set win), so every settings class and every child process (``make run`` starts the
+    services) sees them. Called by the developer's commands (``make run``, ``make token``,
+    ``sop``), never on import and never by tests; returns the names set."""
+    loaded = []
+    for name, value in dotenv_values(path).items():
+        if value is not None and name not in os.environ:
+            os.environ[name] = value
+            loaded.append(name)
+    return loaded

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 
 from sop_shared.auth import Role, create_token
-from sop_shared.settings import AuthSettings
+from sop_shared.settings import AuthSettings, load_env_file
 
 
 def main(argv: list[str]) -> int:
+    load_env_file()  # the secret the stack signs with, when .env sets it
     role = argv[1] if len(argv) > 1 else "admin"
     subject = argv[2] if len(argv) > 2 else f"dev-{role}"
     try:

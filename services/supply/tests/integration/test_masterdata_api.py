@@ -177,6 +177,66 @@ class TestItemSites:
         assert_refused(post(client, token, "item-sites", [row]), "validation-error", 1, field)
         assert count(session, ItemSite) == 0
 
+    def test_a_lead_time_over_120_months_is_refused(
+        self, client: Any, token: Any, session: Session, catalogue: None
+    ) -> None:
+        # 120 months (10 years) is the documented bound: a longer one is a unit mistake
+        rows = [
+            {**ITEM, "lead_time_months": 120},
+            {**ITEM, "product": "FG-2", "lead_time_months": 121},
+        ]
+        problem = assert_refused(
+            post(client, token, "item-sites", rows), "validation-error", 2, "lead_time_months"
+        )
+        # row 1's 120 is within the bound: row 2 is the only error
+        assert [(e["row"], e["field"]) for e in problem["errors"]] == [(2, "lead_time_months")]
+        assert "less than or equal to 120" in problem["errors"][0]["message"]
+        assert count(session, ItemSite) == 0
+
+    @pytest.mark.parametrize(
+        ("content_type", "body"),
+        [
+            (
+                "text/csv",
+                "product,site,make_or_buy,lead_time_months,moq\n"
+                "FG-1,P1,make,1,10\n"
+                "FG-2,P1,buy,1,inf\n",
+            ),
+            (
+                "application/json",
+                '[{"product": "FG-1", "site": "P1", "make_or_buy": "make", "lead_time_months": 1},'
+                ' {"product": "FG-2", "site": "P1", "make_or_buy": "buy", "lead_time_months": 1,'
+                ' "moq": Infinity}]',
+            ),
+            (
+                "application/x-ndjson",
+                '{"product": "FG-1", "site": "P1", "make_or_buy": "make", "lead_time_months": 1}\n'
+                '{"product": "FG-2", "site": "P1", "make_or_buy": "buy", "lead_time_months": 1,'
+                ' "moq": NaN}\n',
+            ),
+        ],
+        ids=["csv-inf", "json-Infinity", "jsonl-NaN"],
+    )
+    def test_a_non_finite_number_is_refused_naming_row_and_column(
+        self,
+        client: Any,
+        token: Any,
+        session: Session,
+        catalogue: None,
+        content_type: str,
+        body: str,
+    ) -> None:
+        # the moq of row 2 is not a number a plan can use: the whole batch is refused
+        response = client.post(
+            "/api/v1/item-sites/bulk",
+            content=body.encode(),
+            headers={**token(PLANNER), "content-type": content_type, "Idempotency-Key": "k-inf"},
+        )
+        problem = assert_refused(response, "validation-error", 2, "moq")
+        assert "finite" in problem["errors"][0]["message"]
+        assert count(session, ItemSite) == 0
+        assert count(session, IdempotencyRecord) == 0
+
     def test_a_material_can_have_item_site_parameters(
         self, client: Any, token: Any, materials: None
     ) -> None:

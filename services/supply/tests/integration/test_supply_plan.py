@@ -697,3 +697,147 @@ def test_unknown_plan_is_a_404_problem(world: Any, live: Any) -> None:
     )
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def _plan_event(live: Any, plan: str) -> dict[str, Any]:
+    """The data of the plan's ``supply.plan.changed`` outbox row."""
+    with Session(live.engine) as s:
+        [event] = [
+            e for e in s.execute(select(OutboxEvent)).scalars() if e.payload["subject"] == plan
+        ]
+    return dict(event.payload["data"])
+
+
+class TestContractTotalsCountOnlyJudgedContracts:
+    """Three contracts over a three-month plan (Jan-Mar 2027):
+
+    * C-TR on TR (bought, lead time 0, no stock, demand 20 a month), Jan-Mar, min 100,
+      max 500, price 2: purchases 3 x 20 = 60 -> shortfall 40, x 2 = 80, status ``under``;
+    * C-YEAR on NB (bought, no demand: nothing bought), Jan-Dec (12 months, 3 inside the
+      horizon), min 10, max 100, price 3: not yet covered 10, x 3 = 30, status ``partial``;
+    * C-MADE on FG (made at its only site: nothing can be bought), Jan-Mar, min 50, max 100,
+      price 2: unused 50, x 2 = 100, status ``no_buy_item``.
+
+    Only C-TR's 80 is a shortfall; C-YEAR's 30 is reported apart; C-MADE is counted apart.
+    """
+
+    @pytest.fixture
+    def plan(self, world: Any) -> str:
+        world.products("TR", "NB", "FG")
+        world.site("P")
+        buy = {"make_or_buy": "buy", "lead_time_months": 0}
+        world.feed(
+            "item-sites",
+            [
+                item(world, "TR", **buy),
+                item(world, "NB", **buy),
+                item(world, "FG", make_or_buy="make", lead_time_months=0),
+            ],
+        )
+        world.feed("suppliers", [{"code": world.code("SUP"), "name": "Acme"}])
+        sup = {"supplier": world.code("SUP"), "period_start": "2027-01"}
+        world.feed(
+            "contracts",
+            [
+                {
+                    **sup,
+                    "code": world.code("C-TR"),
+                    "material": world.code("TR"),
+                    "period_end": "2027-03",
+                    "min_volume": 100,
+                    "max_volume": 500,
+                    "price": 2,
+                },
+                {
+                    **sup,
+                    "code": world.code("C-YEAR"),
+                    "material": world.code("NB"),
+                    "period_end": "2027-12",
+                    "min_volume": 10,
+                    "max_volume": 100,
+                    "price": 3,
+                },
+                {
+                    **sup,
+                    "code": world.code("C-MADE"),
+                    "material": world.code("FG"),
+                    "period_end": "2027-03",
+                    "min_volume": 50,
+                    "max_volume": 100,
+                    "price": 2,
+                },
+            ],
+        )
+        lines = [("TR", "P", m, 20.0) for m in MONTHS[:3]] + [
+            ("FG", "P", m, 10.0) for m in MONTHS[:3]
+        ]
+        return succeeded(world.run(world.demand_plan(lines)))
+
+    def test_review_rows_and_totals(self, world: Any, plan: str, live: Any) -> None:
+        review = world.get(f"supply-plans/{plan}/contract-review")
+        rows = {r["contract"]: r for r in review["items"]}
+        c_tr, c_year = rows[world.code("C-TR")], rows[world.code("C-YEAR")]
+        c_made = rows[world.code("C-MADE")]
+        assert (c_tr["planned_volume"], c_tr["shortfall"], c_tr["shortfall_value"]) == (60, 40, 80)
+        assert c_tr["status"] == "under"
+        assert (c_year["months_in_period"], c_year["months_in_horizon"]) == (12, 3)
+        assert (c_year["planned_volume"], c_year["shortfall_value"], c_year["status"]) == (
+            0,
+            30,
+            "partial",
+        )
+        assert (c_made["planned_volume"], c_made["shortfall_value"], c_made["status"]) == (
+            0,
+            100,
+            "no_buy_item",
+        )
+        # 80 only: not 80 + 30 + 100 = 210
+        assert (review["shortfall_value"], review["excess_value"]) == (80, 0)
+        assert (review["partial_count"], review["partial_shortfall_value"]) == (1, 30)
+        assert review["no_buy_item_count"] == 1
+
+        header = world.get(f"supply-plans/{plan}")
+        assert header["totals"]["contract_shortfall_value"] == 80
+        assert header["totals"]["contract_partial_shortfall_value"] == 30
+        assert (
+            header["counts"]["contracts_partial"],
+            header["counts"]["contracts_no_buy_item"],
+        ) == (
+            1,
+            1,
+        )
+        assert header["counts"]["contract_under_use"] == 1
+        data = _plan_event(live, plan)
+        assert (data["totals"], data["counts"]) == (header["totals"], header["counts"])
+        assert world.get(f"supply-plans/{plan}/summary")["plan"]["totals"] == header["totals"]
+        # only the judged contract is an exception
+        found = world.get(f"supply-plans/{plan}/exceptions", kind="contract_under_use")["items"]
+        assert [(e["reference"], e["size"], e["value"]) for e in found] == [
+            (world.code("C-TR"), 40, 80)
+        ]
+
+
+def test_a_release_inside_the_lead_time_is_a_past_due_exception(world: Any, live: Any) -> None:
+    # FG made, lead time 2, no stock, demand 10 a month, cost 10. Make items are planned at
+    # their due month: receipts 10, 10, 10, 10. Their releases fall 2 months earlier: the
+    # receipts of Jan and Feb should have been released in Nov and Dec 2026 (past due, 10
+    # each, value 100 each) and are lumped into Jan's releases: 10 + 10 + Mar's 10 = 30;
+    # Apr's receipt is released in Feb: releases 30, 10, 0, 0.
+    world.products("FG", cost=10.0)
+    world.site("P")
+    world.feed("item-sites", [item(world, "FG", make_or_buy="make", lead_time_months=2)])
+    plan = succeeded(world.run(world.demand_plan(monthly("FG", "P", [10, 10, 10, 10]))))
+    fg = world.lines(plan, "FG", "P")
+    assert fg["planned_receipts"] == [10, 10, 10, 10]
+    assert fg["planned_releases"] == [30, 10, 0, 0]
+    found = world.get(f"supply-plans/{plan}/exceptions", kind="release_past_due")["items"]
+    assert [(e["product"], e["site"], e["month"], e["size"], e["value"]) for e in found] == [
+        (world.code("FG"), world.code("P"), "2027-01", 10, 100),
+        (world.code("FG"), world.code("P"), "2027-02", 10, 100),
+    ]
+    header = world.get(f"supply-plans/{plan}")
+    assert (header["counts"]["release_past_due"], header["counts"]["exceptions"]) == (2, 2)
+    assert _plan_event(live, plan)["counts"]["release_past_due"] == 2
+    summary = {r["month"]: r for r in world.get(f"supply-plans/{plan}/summary")["rows"]}
+    assert summary["2027-01"]["exceptions"] == {"release_past_due": 1}
+    assert summary["2027-03"]["exceptions"] == {}

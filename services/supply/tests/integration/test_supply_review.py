@@ -15,8 +15,12 @@ MONTHS = ["2027-01", "2027-02", "2027-03", "2027-04"]
 def plan(world: Any) -> str:
     """BIKES: FG1 made to demand (100/month, cost 10); FG3 bought, lead time 2, SS 50, 40 on
     hand, demand 10/month (cost 10). TOYS: FG2 bought (cost 5), MOQ 300, max 150, shelf life
-    1 month, demand 100/month, under a contract of 1000-2000 over the four months."""
-    world.products("FG1", "FG3", family="BIKES", cost=10.0)
+    1 month, demand 100/month, under a contract of 1000-2000 over the four months.
+    FG4 (BIKES) is not planned (no demand, no item-site) but has a budget.
+    Budget: BIKES Jan 120 / 1000 as a family row *and* FG1 Jan 70 / 700 as a product row (the
+    ERP sent both); FG3 Feb 15 / 150 and FG4 Feb 5 / 50 (no family row in Feb); FG2 Jan
+    250 / 1250."""
+    world.products("FG1", "FG3", "FG4", family="BIKES", cost=10.0)
     world.products("FG2", family="TOYS", cost=5.0)
     world.site("P")
     p = world.code("P")
@@ -66,6 +70,9 @@ def plan(world: Any) -> str:
         "supply-budget",
         [
             {"family": "BIKES", "month": "2027-01", "volume": 120, "value": 1000},
+            {"product": world.code("FG1"), "month": "2027-01", "volume": 70, "value": 700},
+            {"product": world.code("FG3"), "month": "2027-02", "volume": 15, "value": 150},
+            {"product": world.code("FG4"), "month": "2027-02", "volume": 5, "value": 50},
             {"product": world.code("FG2"), "month": "2027-01", "volume": 250, "value": 1250},
         ],
     )
@@ -154,7 +161,8 @@ def test_supply_le_against_budget(world: Any, plan: str) -> None:
     by_family = world.get(f"supply-plans/{plan}/budget-comparison")
     assert by_family["total"] == 2
     rows = {(r["key"], r["month"]): r for r in by_family["rows"]}
-    # BIKES Jan: LE = 100 made + 0 bought = 100 units, x 10 = 1000; budget 120 / 1000
+    # BIKES Jan: LE = 100 made + 0 bought = 100 units, x 10 = 1000. The family row 120 / 1000
+    # is the family's budget; FG1's product row (70 / 700) is not added to it (not 190 / 1700)
     bikes = rows[("BIKES", "2027-01")]
     assert (
         bikes["le_volume"],
@@ -167,6 +175,11 @@ def test_supply_le_against_budget(world: Any, plan: str) -> None:
         0,
         300,
     )
+    # BIKES Feb: no family row, so its products' rows add up: FG3 15 / 150 + FG4 5 / 50 =
+    # 20 / 200 (FG4 is not planned, its budget still counts). LE 100 made -> 1000: +80 / +800
+    feb = rows[("BIKES", "2027-02")]
+    assert (feb["le_volume"], feb["budget_volume"], feb["budget_value"]) == (100, 20, 200)
+    assert (feb["variance_volume"], feb["variance_value"]) == (80, 800)
     # TOYS Jan: the product budget of FG2 rolls up into its family; LE 300 x 5 = 1500
     toys = rows[("TOYS", "2027-01")]
     assert (
@@ -175,13 +188,21 @@ def test_supply_le_against_budget(world: Any, plan: str) -> None:
         toys["variance_volume"],
         toys["variance_value"],
     ) == (300, 1500, 50, 250)
-    assert rows[("BIKES", "2027-02")]["budget_volume"] is None
+    assert rows[("BIKES", "2027-03")]["budget_volume"] is None
+
+    # Product level: every planned item (FG1, FG2, FG3) and every budgeted one (FG4), budget
+    # null where the item has no row in the month. LE: FG1 made 100 a month; FG2 receipts
+    # 300, 0, 0, 300; FG3 (lead time 2, SS 50, 40 on hand, demand 10): frozen Jan, Feb
+    # (30, 20), Mar 20 - 10 = 10 -> receive 40 -> 50, Apr 50 - 10 = 40 -> receive 10.
     by_product = world.get(f"supply-plans/{plan}/budget-comparison", level="product")
-    assert [
-        (r["key"], r["month"], r["le_volume"], r["budget_volume"]) for r in by_product["rows"]
-    ] == [
-        (world.code("FG2"), "2027-01", 300, 250),
-        (world.code("FG2"), "2027-02", 0, None),
-        (world.code("FG2"), "2027-03", 0, None),
-        (world.code("FG2"), "2027-04", 300, None),
-    ]
+    assert by_product["total"] == 4
+    got = {(r["key"], r["month"]): (r["le_volume"], r["budget_volume"]) for r in by_product["rows"]}
+    fg1, fg2, fg3, fg4 = (world.code(c) for c in ("FG1", "FG2", "FG3", "FG4"))
+    assert [got[(fg1, m)] for m in MONTHS] == [(100, 70), (100, None), (100, None), (100, None)]
+    assert [got[(fg2, m)] for m in MONTHS] == [(300, 250), (0, None), (0, None), (300, None)]
+    assert [got[(fg3, m)] for m in MONTHS] == [(0, None), (0, 15), (40, None), (10, None)]
+    assert [got[(fg4, m)] for m in MONTHS] == [(0, None), (0, 5), (0, None), (0, None)]
+    fg3_feb = next(r for r in by_product["rows"] if (r["key"], r["month"]) == (fg3, "2027-02"))
+    assert (fg3_feb["variance_volume"], fg3_feb["variance_value"]) == (-15, -150)
+    second = world.get(f"supply-plans/{plan}/budget-comparison", level="product", limit=1, offset=1)
+    assert (second["total"], {r["key"] for r in second["rows"]}) == (4, {fg2})

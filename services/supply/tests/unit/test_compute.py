@@ -164,3 +164,73 @@ def test_statistical_sigma_is_the_planners_else_the_demand_lines_first_month() -
         [7.0, 0.0, 1.644854 * 3**0.5 * 20, 0.0, 0.0], rel=1e-6
     )
     assert without.counts["statistical_without_sigma"] == 3
+
+
+CONTRACT_COLUMNS = [
+    "code",
+    "supplier",
+    "material",
+    "period_start",
+    "period_end",
+    "min_volume",
+    "max_volume",
+    "price",
+]
+
+
+def test_a_partial_period_is_reported_apart_not_as_a_shortfall() -> None:
+    # RM bought (lead time 0), no demand: nothing bought in the 3-month horizon Jan-Mar.
+    # Contract C: Jan-Dec (12 months), min 10, max 100, price 4. Only 3 of its 12 months are
+    # planned, so the 10 not yet bought may still be bought Apr-Dec: partial, not judged.
+    # Its uncovered minimum 10 x 4 = 40 is reported apart; the shortfall total stays 0.
+    items = pd.DataFrame([_item_site("RM", "S", ss_policy="fixed")], columns=ITEM_SITE_COLUMNS)
+    contracts = pd.DataFrame(
+        [("C", "SUP", "RM", "2027-01", "2027-12", 10.0, 100.0, 4.0)], columns=CONTRACT_COLUMNS
+    )
+    outcome = compute_plan(
+        demand(("A", "S", "2027-01", 1.0), ("A", "S", "2027-03", 1.0)),
+        data(item_sites=items, contracts=contracts),
+    )
+    [row] = outcome.contracts.to_dict("records")
+    assert (row["months_in_period"], row["months_in_horizon"], row["planned_volume"]) == (12, 3, 0)
+    assert (row["status"], row["shortfall"], row["shortfall_value"]) == ("partial", 10, 40)
+    assert outcome.totals["contract_shortfall_value"] == 0
+    assert outcome.totals["contract_partial_shortfall_value"] == 40
+    assert outcome.counts["contracts_partial"] == 1
+    assert outcome.counts["contract_under_use"] == 0
+    # the same contract over Jan-Mar only is judged: 10 short, x 4 = 40 in the total
+    judged = compute_plan(
+        demand(("A", "S", "2027-01", 1.0), ("A", "S", "2027-03", 1.0)),
+        data(item_sites=items, contracts=contracts.assign(period_end="2027-03")),
+    )
+    assert judged.contracts["status"].tolist() == ["under"]
+    assert judged.totals["contract_shortfall_value"] == 40
+    assert judged.totals["contract_partial_shortfall_value"] == 0
+    assert judged.counts["contract_under_use"] == 1
+
+
+def test_a_contract_on_an_item_nobody_buys_is_marked_not_judged() -> None:
+    # FG is made (it has a bill of RM); GHOST has no item-site and no demand, so it is not in
+    # the plan at all. Neither can be bought under a contract: no_buy_item, out of the total,
+    # no under-use exception. RM (bought for FG: 2 x 5 = 10) under C-RM, min 30, price 1:
+    # judged shortfall 20.
+    bom = pd.DataFrame([("FG", "RM", 2.0)], columns=["product", "material", "qty_per"])
+    contracts = pd.DataFrame(
+        [
+            ("C-FG", "SUP", "FG", "2027-01", "2027-01", 50.0, 100.0, 2.0),
+            ("C-GHOST", "SUP", "GHOST", "2027-01", "2027-01", 5.0, 100.0, 2.0),
+            ("C-RM", "SUP", "RM", "2027-01", "2027-01", 30.0, 100.0, 1.0),
+        ],
+        columns=CONTRACT_COLUMNS,
+    )
+    outcome = compute_plan(demand(("FG", "S", "2027-01", 5.0)), data(bom=bom, contracts=contracts))
+    review = outcome.contracts.set_index("contract")
+    assert review["status"].to_dict() == {
+        "C-FG": "no_buy_item",
+        "C-GHOST": "no_buy_item",
+        "C-RM": "under",
+    }
+    assert review.loc["C-RM", "shortfall_value"] == 20
+    assert outcome.totals["contract_shortfall_value"] == 20
+    assert outcome.counts["contracts_no_buy_item"] == 2
+    assert outcome.exceptions["reference"].dropna().tolist() == ["C-RM"]

@@ -236,6 +236,26 @@ class TestExceptions:
         rows = [tuple(r) for r in exceptions.itertuples(index=False)]
         assert rows == [(0, 0, "shelf_life_at_risk", 200.0), (0, 1, "shelf_life_at_risk", 100.0)]
 
+    def test_a_receipt_whose_release_is_before_month_0_is_past_due(self) -> None:
+        # Row 0 make, lead time 2, no stock, demand 10, 0, 30, 10: receipts 10, 0, 30, 10.
+        # Releases 2 months earlier: m0's 10 (release m-2) is past due; m1 receipts nothing
+        # (no exception for an empty cell); m2's 30 releases in m0, m3's 10 in m1.
+        # Row 1 buy, same inputs: frozen inside its lead time, never past due.
+        inputs = PlanningInput(
+            demand=[[10.0, 0.0, 30.0, 10.0]] * 2,
+            on_hand=[0.0, 0.0],
+            safety_stock=0.0,
+            lead_time=[2, 2],
+            is_make=[True, False],
+        )
+
+        exceptions = find_exceptions(inputs, plan_supply(inputs))
+
+        past_due = exceptions[exceptions["kind"] == "release_past_due"]
+        assert [tuple(r) for r in past_due.itertuples(index=False)] == [
+            (0, 0, "release_past_due", 10.0)
+        ]
+
     def test_no_exceptions_gives_an_empty_frame_with_the_columns(self) -> None:
         inputs = PlanningInput(
             demand=[[10.0, 10.0]], on_hand=[20.0], safety_stock=0.0, lead_time=[0], is_make=[0]

@@ -10,6 +10,9 @@ from sop_shared.bulk import BulkRow
 from sop_shared.repository import Page
 from sop_shared.types import Code, Month
 
+MAX_LEAD_TIME_MONTHS = 120
+"""Longer than any plan horizon by far; beyond it a lead time is a unit or keying error."""
+
 SafetyStockPolicy = Literal["fixed", "months_of_cover", "days_of_cover", "statistical"]
 
 
@@ -65,7 +68,12 @@ class ItemSiteRow(BulkRow):
     product: Code = Field(description="Product (read model) or material code")
     site: Code
     make_or_buy: Literal["make", "buy"]
-    lead_time_months: int = Field(ge=0, description="Whole months from release to receipt")
+    lead_time_months: int = Field(
+        ge=0,
+        le=MAX_LEAD_TIME_MONTHS,
+        description="Whole months from release to receipt, at most 120 (10 years): a longer "
+        "one is a unit mistake (days or weeks sent as months)",
+    )
     lead_time_std_months: float | None = Field(
         default=None, ge=0, description="Lead-time standard deviation (statistical policy)"
     )

@@ -57,7 +57,13 @@ QTY_TOLERANCE = 1e-7
 
 FrozenItems = Literal["buy", "all", "none"]
 
-EXCEPTION_KINDS = ("stockout", "below_safety_stock", "above_max", "shelf_life_at_risk")
+EXCEPTION_KINDS = (
+    "stockout",
+    "below_safety_stock",
+    "above_max",
+    "shelf_life_at_risk",
+    "release_past_due",
+)
 
 
 class BomCycleError(ValueError):
@@ -319,7 +325,11 @@ def find_exceptions(inputs: PlanningInput, result: PlanningResult) -> pd.DataFra
     < safety stock, size = gap; a stockout cell is not reported twice), ``above_max``
     (closing > max stock, size = excess), ``shelf_life_at_risk`` (item-sites with a shelf
     life only: closing stock exceeds the demand of the next shelf-life months, so some of it
-    would age out before it is consumed, FIFO approximation; size = that surplus).
+    would age out before it is consumed, FIFO approximation; size = that surplus),
+    ``release_past_due`` (a receipt planned in month t whose release, t − lead time, falls
+    before the first month: the order should already have been released, and
+    ``releases_with_past_due`` lumps it into month 0; month = the receipt's month, size = the
+    receipt, i.e. the quantity that should already have been released).
     Rows are ordered by kind, then item, then month. Sizes within ``QTY_TOLERANCE`` are not
     exceptions.
     """
@@ -344,6 +354,8 @@ def find_exceptions(inputs: PlanningInput, result: PlanningResult) -> pd.DataFra
         kinds.append((mask, size))
     else:
         kinds.append((np.zeros_like(closing, dtype=np.bool_), np.zeros_like(closing)))
+    receipts = result.planned_receipts
+    kinds.append((result.release_past_due & (receipts > QTY_TOLERANCE), receipts))
     items, months, codes, sizes = [], [], [], []
     for code, (mask, size) in enumerate(kinds):
         item, month = np.nonzero(mask)

@@ -38,6 +38,7 @@ import pandas as pd
 
 from sop_supply.planning import safety_stock as ss
 from sop_supply.planning.engine import (
+    EXCEPTION_KINDS,
     QTY_TOLERANCE,
     Bom,
     PlanningInput,
@@ -65,7 +66,7 @@ LINE_MEASURES = (
     "days_of_supply",
     "inventory_value",
 )
-ITEM_EXCEPTIONS = ("stockout", "below_safety_stock", "above_max", "shelf_life_at_risk")
+ITEM_EXCEPTIONS = EXCEPTION_KINDS
 CONTRACT_EXCEPTIONS = ("contract_under_use", "contract_over_use")
 
 
@@ -504,6 +505,8 @@ def compute_plan(
             ).sum()
         ),
         "exceptions": len(all_exceptions),
+        "contracts_partial": _contract_count(review, "partial"),
+        "contracts_no_buy_item": _contract_count(review, "no_buy_item"),
         **{
             kind: int((all_exceptions["kind"] == kind).sum())
             for kind in (*ITEM_EXCEPTIONS, *CONTRACT_EXCEPTIONS)
@@ -596,6 +599,8 @@ REVIEW_COLUMNS = [
     "status",
 ]
 PURCHASING_SITES = "purchasing_sites"
+CONTRACT_JUDGED = "under"
+"""The only status whose shortfall is a judged shortfall (partial and no_buy_item are not)."""
 
 
 def contract_review(
@@ -612,8 +617,19 @@ def contract_review(
     cheapest first, up to its maximum, then to the next; volume left over in a contract's
     months is over-use of the dearest contract covering them. ``shortfall`` = minimum −
     allocated volume (a commitment the plan does not use), ``excess`` = volume over the
-    maxima; a period not wholly inside the horizon is ``partial`` (its shortfall cannot be
-    judged), unless it is already over its maximum.
+    maxima. Status, first that applies:
+
+    * ``no_buy_item``: no *buy* item-site of the material is in the plan (it is made at
+      every site, e.g. a contract on a product made in house, or it has no item-site yet),
+      so the plan cannot buy anything under the contract: a master-data gap, not a volume
+      the plan chose not to buy. Such contracts are accepted at ingest rather than refused
+      because the feeds arrive in any order (contracts before item-sites, an item-site
+      switched from buy to make later) and make-or-buy may differ by site; the review marks
+      them instead, and their ``shortfall`` stays out of the judged total (``CONTRACT_JUDGED``).
+    * ``over``: already over the maxima (judged even when the period runs past the horizon).
+    * ``partial``: the period is not wholly inside the horizon, so the minimum can still be
+      met after it; ``shortfall`` is then what the plan has not yet covered, not judged.
+    * ``under`` (shortfall > 0) or ``ok``.
 
     A contract is site-independent: its volume is the material's purchases at every site.
     ``purchasing_sites`` (space-separated, not a stored review column) names the sites whose
@@ -663,7 +679,9 @@ def contract_review(
             in_horizon = max(span.stop - span.start, 0)
             shortfall = max(float(c.min_volume) - allocated, 0.0)
             excess = left_over[c.code]
-            if excess > QTY_TOLERANCE:
+            if mine.size == 0:
+                status = "no_buy_item"
+            elif excess > QTY_TOLERANCE:
                 status = "over"
             elif in_horizon < in_period:
                 status = "partial"
@@ -745,8 +763,18 @@ def _totals(
         "ending_inventory_value": float(value[:, -1].sum()) if value.size else 0.0,
         "average_inventory_value": float(value.sum(axis=0).mean()) if value.size else 0.0,
         "holding_cost": float(holding.sum()),
-        "contract_shortfall_value": float(review["shortfall_value"].sum())
-        if not review.empty
-        else 0.0,
+        "contract_shortfall_value": _contract_value(review, "shortfall_value", CONTRACT_JUDGED),
+        "contract_partial_shortfall_value": _contract_value(review, "shortfall_value", "partial"),
         "contract_excess_value": float(review["excess_value"].sum()) if not review.empty else 0.0,
     }
+
+
+def _contract_value(review: pd.DataFrame, column: str, status: str) -> float:
+    """Σ ``column`` over the contracts of one review status."""
+    if review.empty:
+        return 0.0
+    return float(review.loc[(review["status"] == status).to_numpy(), column].sum())
+
+
+def _contract_count(review: pd.DataFrame, status: str) -> int:
+    return int((review["status"] == status).sum()) if not review.empty else 0

@@ -125,7 +125,8 @@ class SupplyPlanLine(SQLModel, table=True):
 
 class SupplyPlanException(SQLModel, table=True):
     """A planner's exception: stock-out, below safety stock, above maximum, shelf life at risk,
-    contract under- or over-use; ``size`` in units, ``value`` at unit cost (contracts: price)."""
+    past-due release, contract under- or over-use; ``size`` in units, ``value`` at unit cost
+    (contracts: price)."""
 
     __tablename__ = "supply_plan_exception"
     __table_args__ = (Index("ix_supply_plan_exception_plan_kind", "plan_id", "kind"),)
@@ -173,7 +174,7 @@ class SupplyPlanContract(SQLModel, table=True):
     excess: float
     shortfall_value: float
     excess_value: float
-    status: str = Field(max_length=20, description="ok | under | over | partial")
+    status: str = Field(max_length=20, description="ok | under | over | partial | no_buy_item")
 
 
 class SupplyPlanForecastError(SQLModel, table=True):

@@ -98,40 +98,48 @@ def _families_of(session: Session, codes: set[str]) -> dict[str, str]:
     return {row[0]: row[1] for row in [*products, *materials]}
 
 
+BUDGET_RULE = (
+    "Family level: a family's budget in a month is its family budget row when there is one, "
+    "else the sum of the product budget rows of its products (never both: an ERP sending a "
+    "family row and its product rows is not double counted); keys are every family planned "
+    "or budgeted. Product level: every item planned (products and materials) and every item "
+    "with a budget row in the plan's months; budget and variance are null where the item has "
+    "no budget row in the month (family rows are not split down to products)."
+)
+
+
 def budget_comparison(
     session: Session, plan_id: uuid.UUID, *, level: str, limit: int, offset: int
 ) -> dict[str, Any]:
     """Supply latest estimate (scheduled + planned receipts, at unit cost) against the supply
-    budget, per family (product budgets roll up into their family) or per budgeted product,
-    over the plan's months, with the projected inventory value."""
+    budget over the plan's months, with the projected inventory value (``BUDGET_RULE``)."""
     plan = service.get_plan(session, plan_id)
     months = month_range(plan.horizon_start, plan.horizon_end)
-    budget_rows = session.execute(
-        select(SupplyBudget).where(col(SupplyBudget.month).in_(months))
-    ).scalars()
-    budget: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    budget_rows = list(
+        session.execute(select(SupplyBudget).where(col(SupplyBudget.month).in_(months))).scalars()
+    )
+    products = {(r.code, r.month): (r.volume, r.value) for r in budget_rows if r.level == "product"}
+    budget: dict[tuple[str, str], tuple[float, float]]
     if level == "family":
-        rows = list(budget_rows)
-        family_of = _families_of(session, {r.code for r in rows if r.level == "product"})
-        for r in rows:
-            key = r.code if r.level == "family" else family_of.get(r.code)
-            if key is not None:
-                budget[(key, r.month)][0] += r.volume
-                budget[(key, r.month)][1] += r.value
+        families = {
+            (r.code, r.month): (r.volume, r.value) for r in budget_rows if r.level == "family"
+        }
+        family_of = _families_of(session, {code for code, _ in products})
+        rolled: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for (code, month), (volume, value) in products.items():
+            family = family_of.get(code)
+            if family is not None and (family, month) not in families:
+                rolled[(family, month)][0] += volume
+                rolled[(family, month)][1] += value
+        budget = {**{k: (v[0], v[1]) for k, v in rolled.items()}, **families}
         key_column = col(L.family)
-        planned_keys = set(
-            session.execute(
-                select(key_column).where(col(L.plan_id) == plan_id).distinct()
-            ).scalars()
-        )
-        keys = sorted(planned_keys | {k for k, _ in budget})
     else:
-        for r in budget_rows:
-            if r.level == "product":
-                budget[(r.code, r.month)][0] += r.volume
-                budget[(r.code, r.month)][1] += r.value
+        budget = products
         key_column = col(L.product)
-        keys = sorted({k for k, _ in budget})
+    planned_keys = set(
+        session.execute(select(key_column).where(col(L.plan_id) == plan_id).distinct()).scalars()
+    )
+    keys = sorted(planned_keys | {k for k, _ in budget})
     page_keys = keys[offset : offset + limit]
     supply = col(L.scheduled) + col(L.planned_receipts)
     query = (

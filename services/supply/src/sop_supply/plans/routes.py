@@ -263,7 +263,8 @@ def get_material_requirements(
     "/{plan_id}/exceptions",
     response_model=ExceptionPage,
     responses={**STREAM_RESPONSES, **problem_responses(404)},
-    summary="Exceptions: stock-out, below safety stock, above max, shelf life, contract use",
+    summary="Exceptions: stock-out, below safety stock, above max, shelf life, past-due release, "
+    "contract use",
     dependencies=[require_roles(*READ_ROLES)],
 )
 def get_supply_plan_exceptions(
@@ -312,6 +313,7 @@ def get_supply_plan_summary(plan_id: uuid.UUID, session: SessionDep) -> Any:
     response_model=BudgetComparison,
     responses=problem_responses(404),
     summary="Supply latest estimate vs budget (volume and value) and projected inventory value",
+    description=review.BUDGET_RULE,
     dependencies=[require_roles(*READ_ROLES)],
 )
 def get_budget_comparison(

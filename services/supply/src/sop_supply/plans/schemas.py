@@ -178,6 +178,7 @@ ExceptionKind = Literal[
     "below_safety_stock",
     "above_max",
     "shelf_life_at_risk",
+    "release_past_due",
     "contract_under_use",
     "contract_over_use",
 ]
@@ -199,7 +200,11 @@ class ExceptionRead(BaseModel):
     )
     family: str
     month: str
-    size: float = Field(description="Units: backlog, gap to safety stock, excess, surplus...")
+    size: float = Field(
+        description="Units: backlog, gap to safety stock, excess, surplus at risk, the receipt "
+        "whose release is past due (release_past_due: month = the receipt's month), the "
+        "contract's shortfall or excess"
+    )
     value: float = Field(description="Size at unit cost (contracts: at the contract price)")
     reference: str | None = Field(description="The contract, for contract exceptions")
 
@@ -224,18 +229,36 @@ class ContractReviewRead(BaseModel):
     price: float
     planned_volume: float = Field(description="Purchases of the material in the period")
     allocated_volume: float = Field(description="Of which under this contract")
-    shortfall: float = Field(description="Committed minimum not used")
+    shortfall: float = Field(
+        description="Committed minimum not used (status under); partial: minimum not yet "
+        "covered inside the horizon; no_buy_item: the whole unused minimum"
+    )
     excess: float = Field(description="Volume over the maximum")
     shortfall_value: float
     excess_value: float
-    status: str = Field(description="ok | under | over | partial (period beyond the horizon)")
+    status: Literal["ok", "under", "over", "partial", "no_buy_item"] = Field(
+        description="ok | under (minimum not met) | over (maximum exceeded) | partial (period "
+        "beyond the horizon: the shortfall is not judged) | no_buy_item (no buy item-site of "
+        "the material in the plan, e.g. a product made in house: nothing can be bought under "
+        "the contract; a master-data gap, its shortfall is not judged)"
+    )
 
 
 class ContractReview(BaseModel):
     plan_id: uuid.UUID
     items: list[ContractReviewRead]
-    shortfall_value: float
+    shortfall_value: float = Field(
+        description="Shortfall value of the judged contracts only (status under)"
+    )
     excess_value: float
+    partial_count: int = Field(description="Contracts whose period runs beyond the horizon")
+    partial_shortfall_value: float = Field(
+        description="Minimum of the partial contracts not yet covered inside the horizon (not "
+        "a judged shortfall: the rest of the period may still meet it)"
+    )
+    no_buy_item_count: int = Field(
+        description="Contracts on a material with no buy item-site in the plan"
+    )
 
 
 class SummaryRow(BaseModel):

@@ -738,11 +738,19 @@ def stream_exceptions(
 
 
 def contract_review(session: Session, plan_id: uuid.UUID) -> dict[str, Any]:
+    """The contracts of the plan; ``shortfall_value`` sums the judged (``under``) contracts
+    only, partial periods and contracts without a buy item-site are counted apart."""
     get_plan(session, plan_id)
     rows = repository.contract_review(session, plan_id)
+    partial = [r for r in rows if r.status == "partial"]
     return {
         "plan_id": plan_id,
         "items": rows,
-        "shortfall_value": sum(r.shortfall_value for r in rows),
+        "shortfall_value": sum(
+            r.shortfall_value for r in rows if r.status == compute.CONTRACT_JUDGED
+        ),
         "excess_value": sum(r.excess_value for r in rows),
+        "partial_count": len(partial),
+        "partial_shortfall_value": sum(r.shortfall_value for r in partial),
+        "no_buy_item_count": sum(r.status == "no_buy_item" for r in rows),
     }

@@ -8,6 +8,7 @@ from sop_capacity.production_plans.models import (
     ProductionPlanLine,
     ProductionPlanLoad,
     ProductionPlanPosition,
+    ProductionPlanUnplannable,
 )
 from sop_capacity.resources.models import Resource
 from sop_capacity.routings.models import Routing
@@ -31,6 +32,7 @@ __all__ = [
     "ProductionPlanLine",
     "ProductionPlanLoad",
     "ProductionPlanPosition",
+    "ProductionPlanUnplannable",
     "Resource",
     "ResourceCalendar",
     "Routing",

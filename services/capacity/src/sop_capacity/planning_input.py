@@ -28,6 +28,10 @@ Conventions (a planner's reading of the data):
 * Hours: a month without a calendar gives no regular hours, except on resources staffed by a
   modelled labour pool, where the crew is the limit. Overtime is capped by the calendar's
   ``max_overtime_hours``; without it, none outside a pool and the crew's share inside one.
+* A product-site with a requirement but no usable method (no routing at its site, or no
+  hours on any of its methods' resources in any month of the horizon) is "unplannable":
+  every strategy plans it as backorder only, at its backorder cost, and the plan names it
+  with the reason (``CapacityModel.unplannable``) instead of failing for every product.
 * Costs per unit-month: holding = rate x product cost, backorder = rate x product price
   (falling back to cost, then to the cheapest method cost, then 1).
 """
@@ -57,6 +61,9 @@ BoolArray = NDArray[np.bool_]
 
 DEFAULT_BACKORDER_COST = 1.0
 """Backorder cost per unit-month of a product with no price, cost or method cost at all."""
+UNPLANNABLE_COLUMNS = ["p", "product", "site", "requirement", "reason"]
+MAX_UNPLANNABLE_WARNINGS = 10
+"""Unplannable products named one by one in the plan's warnings; the rest are counted."""
 SHORTFALL_SHARE = 0.5
 """Cost per unit-month of safety stock not rebuilt, as a share of the backorder cost: a
 missed buffer is a risk, a backorder is a customer waiting."""
@@ -197,6 +204,9 @@ class CapacityModel:
     pool_codes: list[str]
     overtime_allowed: bool
     warnings: list[str]
+    unplannable: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=UNPLANNABLE_COLUMNS)
+    )  # p, product, site, requirement, reason: made by no strategy, backordered
 
     @property
     def pair_names(self) -> list[str]:
@@ -235,6 +245,26 @@ class CapacityModel:
             stock=np.maximum(self.cushion + dev, 0.0),
         )
 
+    def most_hours(self) -> FloatArray:
+        """Most hours each resource could give per month: calendar plus allowed overtime,
+        within its crew at the crew's largest headcount (with its overtime share)."""
+        cap = self.capacity_limit().copy()
+        for pool in self.pools:
+            share = pool.max_overtime_share if self.overtime_allowed else 0.0
+            hpp = np.asarray(pool.hours_per_person, dtype=float)
+            with np.errstate(invalid="ignore"):
+                crew = np.where(hpp > 0, hpp * pool.max_headcount * (1.0 + share), 0.0)
+            members = list(pool.resources)
+            cap[members] = np.minimum(cap[members], crew)
+        return cap
+
+    def usable_methods(self) -> BoolArray:
+        """[M] methods that can make something: no hours needed, or hours on their resource
+        in some month of the horizon."""
+        reach = self.most_hours().max(axis=1, initial=0.0)
+        m = self.methods
+        return (m["hours_per_unit"].to_numpy(float) == 0) | (reach[m["r"].to_numpy(int)] > 0)
+
     def problem(self) -> PlanningProblem:
         return PlanningProblem(
             requirement=self.lp_requirement(),
@@ -249,6 +279,7 @@ class CapacityModel:
             overtime_cost=self.resources["overtime_hour_cost"].to_numpy(dtype=float),
             pools=self.pools,
             overtime_allowed=self.overtime_allowed,
+            backorder_unmakeable=True,
             product_names=self.pair_names,
             resource_names=self.resource_codes,
             month_labels=self.months,
@@ -395,7 +426,7 @@ def build_model(
         overtime_allowed = False
 
     holding, backorder = _unit_costs(pairs, methods, master.products, rates)
-    return CapacityModel(
+    model = CapacityModel(
         months=months,
         pairs=pairs[["product", "site"]],
         resources=resources[["code", "site", "kind", "labour_pool", "overtime_hour_cost", "pool"]],
@@ -414,6 +445,96 @@ def build_model(
         overtime_allowed=overtime_allowed,
         warnings=warnings,
     )
+    model.unplannable = _unplannable(model, master.routings, resources, has_cal)
+    model.warnings.extend(_unplannable_warnings(model.unplannable))
+    return model
+
+
+def _no_hours_reason(model: CapacityModel, r: int, has_cal: BoolArray) -> str:
+    """Why a resource gives no hours in any month of the horizon, month by month."""
+    months = np.asarray(model.months)
+    pooled = model.resources.at[r, "pool"] >= 0
+    off = model.unavailable[r]
+    causes = []
+    if off.any():
+        causes.append(f"switched off by the scenario in {_months_text(months[off].tolist())}")
+    no_cal = ~has_cal[r] & ~off & (not pooled)
+    if no_cal.any():
+        causes.append(f"no calendar for {_months_text(months[no_cal].tolist())}")
+    zero = has_cal[r] & ~off & (model.available[r] <= 0)
+    if zero.any():
+        causes.append(f"its calendar gives 0 hours in {_months_text(months[zero].tolist())}")
+    crewless = False
+    if pooled:
+        pool = model.pools[int(model.resources.at[r, "pool"])]
+        crewless = pool.max_headcount <= 0
+        if crewless:
+            causes.append(f"its crew {pool.name!r} may have no people (max_headcount 0)")
+    if not model.overtime_allowed and not crewless and (model.overtime_max[r] > 0).any():
+        causes.append("overtime is not allowed in this run")
+    code = model.resources.at[r, "code"]
+    detail = "; ".join(causes) or "no regular or overtime hours"
+    return f"resource {code!r} has no hours in any month ({detail})"
+
+
+def _unplannable(
+    model: CapacityModel, routings: pd.DataFrame, resources: pd.DataFrame, has_cal: BoolArray
+) -> pd.DataFrame:
+    """Product-sites with a requirement and no usable method, each with the reason."""
+    n_p = len(model.pairs)
+    need = model.requirement.sum(axis=1)
+    usable = model.usable_methods()
+    m_p = model.methods["p"].to_numpy(int)
+    has_method = np.zeros(n_p, dtype=bool)
+    has_method[m_p] = True
+    can_make = np.zeros(n_p, dtype=bool)
+    can_make[m_p[usable]] = True
+    stuck = np.flatnonzero((need > 1e-9) & ~can_make)
+    if stuck.size == 0:
+        return pd.DataFrame(columns=UNPLANNABLE_COLUMNS)
+    site_of = dict(zip(resources["code"], resources["site"], strict=True))
+    no_hours: dict[int, str] = {}
+    rows = []
+    for p in stuck.tolist():
+        product, site = model.pairs.at[p, "product"], model.pairs.at[p, "site"]
+        if has_method[p]:
+            dead = sorted(set(model.methods.loc[m_p == p, "r"].astype(int)))
+            for r in dead:
+                no_hours.setdefault(r, _no_hours_reason(model, r, has_cal))
+            reason = "no usable production method: " + "; ".join(no_hours[r] for r in dead)
+        else:
+            elsewhere = routings.loc[routings["product"] == product, "resource"].tolist()
+            where = ", ".join(f"{code!r} (site {site_of.get(code, '?')})" for code in elsewhere)
+            reason = f"no production method at site {site!r}: " + (
+                f"routed only on {where}, neither at {site!r} nor a co-packer"
+                if elsewhere
+                else f"no routing of {product!r}"
+            )
+        rows.append(
+            {
+                "p": p,
+                "product": product,
+                "site": site,
+                "requirement": float(need[p]),
+                "reason": reason,
+            }
+        )
+    return pd.DataFrame(rows, columns=UNPLANNABLE_COLUMNS)
+
+
+def _unplannable_warnings(unplannable: pd.DataFrame) -> list[str]:
+    named = [
+        f"{row.product}@{row.site} cannot be made and is planned as backorder only "
+        f"({row.requirement:g} units required): {row.reason}"
+        for row in unplannable.head(MAX_UNPLANNABLE_WARNINGS).itertuples(index=False)
+    ]
+    rest = len(unplannable) - len(named)
+    if rest > 0:
+        named.append(
+            f"... and {rest} more product(s) cannot be made and are planned as backorder "
+            "only; see unmet_demand in the plan's review"
+        )
+    return named
 
 
 def _unit_costs(

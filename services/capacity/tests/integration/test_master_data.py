@@ -165,6 +165,46 @@ class TestCalendars:
         assert "Nothing was written" in problem["detail"]
         assert session.exec(select(ResourceCalendar)).all() == []
 
+    def test_maintenance_above_the_gross_hours_is_refused_not_clipped(
+        self, client: Any, token: Any, session: Session
+    ) -> None:
+        _resources(client, token)
+        rows = [
+            # 1 x 8 x 20 x 1.0 = 160 gross; 160 h of maintenance leaves 0 h: allowed.
+            {
+                "resource": "LINE-1",
+                "month": "2027-01",
+                "working_days": 20,
+                "maintenance_hours": 160,
+            },
+            # 2 x 8 x 10 x 0.5 = 80 gross; 81 h of maintenance would be clipped to 0: refused.
+            {
+                "resource": "LINE-1",
+                "month": "2027-02",
+                "shifts": 2,
+                "working_days": 10,
+                "efficiency": 0.5,
+                "maintenance_hours": 81,
+            },
+            # No working days: 0 gross, so any maintenance is refused.
+            {"resource": "LINE-1", "month": "2027-03", "working_days": 0, "maintenance_hours": 8},
+        ]
+        problem = _problem(post_bulk(client, token, "calendars", rows, fmt="csv"))
+        assert problem["code"] == "validation-error"
+        assert [(e["row"], e["field"]) for e in problem["errors"]] == [
+            (2, "maintenance_hours"),
+            (3, "maintenance_hours"),
+        ]
+        assert "81 h is more than the month's gross hours 80 h" in problem["errors"][0]["message"]
+        assert "gross hours 0 h" in problem["errors"][1]["message"]
+        assert "row 2, maintenance_hours" in problem["detail"]
+        assert "Nothing was written" in problem["detail"]
+        assert session.exec(select(ResourceCalendar)).all() == []
+        # The first row alone is fine: 160 - 160 = 0 available hours.
+        ok(post_bulk(client, token, "calendars", rows[:1]))
+        [stored] = session.exec(select(ResourceCalendar)).all()
+        assert stored.available_hours == 0.0
+
     def test_an_infinite_csv_cell_is_refused(
         self, client: Any, token: Any, session: Session
     ) -> None:
@@ -316,6 +356,34 @@ class TestWorkforce:
         problem = _problem(post_bulk(client, token, "workforce", rows[:1]))
         assert "not a labour_pool" in problem["errors"][0]["message"]
         assert session.exec(select(Workforce)).all() == []
+
+    @pytest.mark.parametrize(
+        ("bounds", "message"),
+        [
+            # The review's case: 50 people with a ceiling of 10.
+            ({"headcount": 50, "max_headcount": 10}, "50 is above max_headcount (10)"),
+            ({"headcount": 3, "min_headcount": 5}, "3 is below min_headcount (5)"),
+        ],
+    )
+    def test_headcount_outside_its_limits_is_refused(
+        self, client: Any, token: Any, session: Session, bounds: dict[str, Any], message: str
+    ) -> None:
+        _resources(client, token)
+        row = {**self.CREW, "min_headcount": 0, "max_headcount": None, **bounds}
+        problem = _problem(post_bulk(client, token, "workforce", [row], fmt="jsonl"))
+        assert [(e["row"], e["field"]) for e in problem["errors"]] == [(1, "headcount")]
+        assert problem["errors"][0]["message"] == message
+        assert "row 1, headcount" in problem["detail"]
+        assert "Nothing was written" in problem["detail"]
+        assert session.exec(select(Workforce)).all() == []
+
+    def test_headcount_on_its_limits_is_accepted(self, client: Any, token: Any) -> None:
+        _resources(client, token)
+        # 15 = max_headcount and 5 = min_headcount: both limits are inclusive.
+        ok(post_bulk(client, token, "workforce", [{**self.CREW, "headcount": 15}]))
+        ok(post_bulk(client, token, "workforce", [{**self.CREW, "headcount": 5}]))
+        crew = ok(client.get("/api/v1/workforce/CREW-A", headers=token("viewer")))
+        assert crew["headcount"] == 5
 
 
 class TestHistoryAndDataStatus:

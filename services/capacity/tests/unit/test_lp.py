@@ -276,6 +276,36 @@ class TestInputErrors:
         assert (issue.product, issue.resource, issue.month) == (1, 1, 1)
         assert "no capacity in any month" in issue.message
 
+    def test_unmakeable_products_can_be_backordered_instead(self):
+        # With backorder_unmakeable, the two refusals above become warnings. Product 0 is
+        # made on time (20 units x 1); product 1 (no method) waits 0 then 5 units at 3 a
+        # unit-month (15, no ending charge without a method); product 2's only resource has
+        # 0 hours: 4 then 8 at 2 (24) plus the 8 still owed at its method cost 1 (8).
+        # Total 20 + 15 + 24 + 8 = 67.
+        problem = PlanningProblem(
+            requirement=[[10, 10], [0, 5], [4, 4]],
+            available_hours=[[100, 100], [0, 0]],
+            methods=[Method(0, 0, 1.0, 1.0), Method(2, 1, 0.5, 1.0)],
+            backorder_cost=[1.0, 3.0, 2.0],
+            product_names=["cola", "lemonade", "tonic"],
+            backorder_unmakeable=True,
+        )
+        plan = solve_plan(problem)
+        np.testing.assert_allclose(plan.production, [[10, 10], [0, 0], [0, 0]], atol=1e-9)
+        np.testing.assert_allclose(plan.backorder, [[0, 0], [0, 5], [4, 8]], atol=1e-9)
+        assert plan.costs.production == pytest.approx(20.0)
+        assert plan.costs.backorder == pytest.approx(15.0 + 24.0 + 8.0)
+        assert plan.costs.total == pytest.approx(67.0)
+        lemonade, tonic = plan.warnings
+        assert (lemonade.product, tonic.product, tonic.resource) == (1, 2, 1)
+        assert "no production method; planned as backorder only" in lemonade.message
+        assert "no capacity in any month" in tonic.message
+        assert tonic.message.endswith("planned as backorder only")
+        # Bad input is still refused with the flag.
+        problem.available_hours = [[100, 100], [0, -1]]
+        with pytest.raises(PlanningInputError, match="available_hours"):
+            solve_plan(problem)
+
     def test_an_alternate_method_with_capacity_is_fine(self):
         problem = PlanningProblem(
             requirement=[[0, 7]],

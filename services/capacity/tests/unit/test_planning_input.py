@@ -16,7 +16,7 @@ from sop_capacity.planning_input import (
     safety_stock_cushion,
 )
 from sop_capacity.production_plans.models import Strategy
-from sop_capacity.production_plans.strategies import PlanRunError, run_strategy
+from sop_capacity.production_plans.strategies import run_strategy
 from sop_capacity.supply import requirements_frame
 from sop_shared.problems import Unprocessable
 
@@ -244,12 +244,148 @@ class TestHeuristicsOnTheModel:
         np.testing.assert_allclose(plan.production, [[200, 200], [50, 50]])
         np.testing.assert_allclose(plan.inventory, [[100, 0], [0, 0]])
 
-    def test_a_product_with_no_method_fails_every_strategy(self) -> None:
-        model = self.model()
-        model.methods = model.methods[model.methods["product"] == "P"].reset_index(drop=True)
+    def test_a_product_without_a_method_is_backordered_by_every_strategy(self) -> None:
+        # Q has no routing. Default rates, no product prices: P costs its method's 1 a unit
+        # (holding 0.02, backorder 0.25); Q has nothing to cost it by: backorder at the floor
+        # of 1 a unit-month and no ending-backorder charge. Q's backlog is 50 then 100:
+        # 150 in every strategy. P: chase and the LP make 100 + 300 on time (400, the crew
+        # is free); level makes 200 + 200 with 100 ahead in January (holding 2).
+        data = master(
+            resources=[
+                {"code": "CREW", "site": "A", "kind": "labour_pool", "labour_pool": "CREW"},
+                {"code": "L", "site": "A", "labour_pool": "CREW"},
+            ],
+            routings=[{"product": "P", "resource": "L", "hours_per_unit": 1}],
+            workforce=[TestHeuristicsOnTheModel.CREW],
+        )
+        model = build_model(self.REQUIREMENTS, data, rates=CostRates())
+        assert model.unplannable[["p", "product", "site", "requirement"]].to_dict("records") == [
+            {"p": 1, "product": "Q", "site": "A", "requirement": 100.0}
+        ]
+        assert model.warnings == [
+            "Q@A cannot be made and is planned as backorder only (100 units required): "
+            "no production method at site 'A': no routing of 'Q'"
+        ]
+        expected = {
+            Strategy.optimal: ([100, 300], 550.0),
+            Strategy.chase: ([100, 300], 550.0),
+            Strategy.level: ([200, 200], 552.0),
+        }
+        for strategy, (made, total) in expected.items():
+            plan = run_strategy(model, strategy)
+            np.testing.assert_allclose(plan.production, [made, [0, 0]], atol=1e-9)
+            np.testing.assert_allclose(plan.backorder[1], [50, 100], atol=1e-9)
+            np.testing.assert_allclose(plan.backorder[0], [0, 0], atol=1e-9)
+            assert plan.costs.backorder == pytest.approx(150.0), strategy
+            assert plan.costs.total == pytest.approx(total), strategy
+            assert plan.warnings == [], strategy  # the engine's own note is the model's
+
+    def test_a_dead_preferred_method_gives_way_to_a_live_alternate(self) -> None:
+        # P prefers M (priority 1) but M has no calendar: the heuristics make P on L
+        # (priority 2, 100 h). Q is routed on M only: unplannable, M named with its months.
+        data = master(
+            resources=[{"code": "L", "site": "A"}, {"code": "M", "site": "A"}],
+            calendars=[
+                {"resource": "L", "month": m, "available_hours": 100}
+                for m in ("2027-01", "2027-02")
+            ],
+            routings=[
+                {"product": "P", "resource": "M", "hours_per_unit": 1, "priority": 1},
+                {"product": "P", "resource": "L", "hours_per_unit": 1, "priority": 2},
+                {"product": "Q", "resource": "M", "hours_per_unit": 1},
+            ],
+        )
+        model = build_model(
+            requirements(
+                ("P", "A", "2027-01", 50), ("P", "A", "2027-02", 50), ("Q", "A", "2027-01", 10)
+            ),
+            data,
+            rates=CostRates(),
+        )
+        # Methods in priority order per product: P on M, P on L, Q on M.
+        np.testing.assert_array_equal(model.usable_methods(), [False, True, False])
+        [reason] = model.unplannable["reason"]
+        assert reason == (
+            "no usable production method: resource 'M' has no hours in any month "
+            "(no calendar for 2027-01..2027-02 (2 months))"
+        )
         for strategy in Strategy:
-            with pytest.raises(PlanRunError, match="'Q@A'.*no production method"):
-                run_strategy(model, strategy)
+            plan = run_strategy(model, strategy)
+            np.testing.assert_allclose(plan.production_by_method, [[0, 0], [50, 50], [0, 0]])
+            np.testing.assert_allclose(plan.hours_used, [[50, 50], [0, 0]])
+            np.testing.assert_allclose(plan.backorder[1], [10, 10])
+
+    CREW = {
+        "pool": "CREW",
+        "headcount": 2,
+        "hours_per_person": 100,
+        "max_overtime_share": 0,
+        "regular_hour_cost": 0,
+        "overtime_hour_cost": 0,
+        "hire_cost": 0,
+        "fire_cost": 0,
+        "min_headcount": 0,
+        "max_headcount": None,
+    }
+    REQUIREMENTS = requirements(
+        ("P", "A", "2027-01", 100),
+        ("Q", "A", "2027-01", 50),
+        ("P", "A", "2027-02", 300),
+        ("Q", "A", "2027-02", 50),
+    )
+
+
+def test_why_a_resource_gives_no_hours_month_by_month() -> None:
+    # L1: its January calendar gives 0 hours, February is switched off by the scenario.
+    # L2 is staffed by a crew that may have no people, so its missing calendar is no help.
+    # L3 has 0 regular hours but 5 overtime hours that this run does not allow.
+    data = master(
+        resources=[
+            {"code": "CREW", "site": "A", "kind": "labour_pool", "labour_pool": "CREW"},
+            {"code": "L1", "site": "A"},
+            {"code": "L2", "site": "A", "labour_pool": "CREW"},
+            {"code": "L3", "site": "A"},
+        ],
+        calendars=[
+            {"resource": "L1", "month": "2027-01", "available_hours": 0},
+            {"resource": "L1", "month": "2027-02", "available_hours": 100},
+            {"resource": "L3", "month": "2027-01", "available_hours": 0, "max_overtime_hours": 5},
+        ],
+        routings=[
+            {"product": "P", "resource": "L1", "hours_per_unit": 1},
+            {"product": "Q", "resource": "L2", "hours_per_unit": 1},
+            {"product": "R", "resource": "L3", "hours_per_unit": 1},
+        ],
+        workforce=[{**TestHeuristicsOnTheModel.CREW, "headcount": 0, "max_headcount": 0}],
+        scenario=ScenarioParams(unavailable=[{"resource": "L1", "months": ["2027-02"]}]),
+    )
+    model = build_model(
+        requirements(("P", "A", "2027-01", 5), ("Q", "A", "2027-02", 5), ("R", "A", "2027-02", 5)),
+        data,
+        rates=CostRates(),
+        overtime_allowed=False,
+    )
+    reasons = dict(zip(model.unplannable["product"], model.unplannable["reason"], strict=True))
+    assert reasons == {
+        "P": "no usable production method: resource 'L1' has no hours in any month "
+        "(switched off by the scenario in 2027-02; its calendar gives 0 hours in 2027-01)",
+        "Q": "no usable production method: resource 'L2' has no hours in any month "
+        "(its crew 'CREW' may have no people (max_headcount 0))",
+        "R": "no usable production method: resource 'L3' has no hours in any month "
+        "(no calendar for 2027-02; its calendar gives 0 hours in 2027-01; "
+        "overtime is not allowed in this run)",
+    }
+    # The same products with overtime allowed: R can use L3's 5 overtime hours in January.
+    model = build_model(
+        requirements(("P", "A", "2027-01", 5), ("Q", "A", "2027-02", 5), ("R", "A", "2027-02", 5)),
+        data,
+        rates=CostRates(),
+    )
+    assert model.unplannable["product"].tolist() == ["P", "Q"]
+    plan = run_strategy(model, Strategy.optimal)
+    # P and Q wait all horizon; R is made ahead in January's overtime.
+    np.testing.assert_allclose(plan.production, [[0, 0], [0, 0], [5, 0]], atol=1e-9)
+    np.testing.assert_allclose(plan.backorder, [[5, 5], [0, 5], [0, 0]], atol=1e-9)
 
 
 class TestSafetyStockCushion:

@@ -9,7 +9,8 @@ class ResourceCalendar(SQLModel, table=True):
     """One resource's working pattern in one month and the regular hours it gives.
 
     ``available_hours`` = shifts x hours_per_shift x working_days x efficiency -
-    maintenance_hours (never below 0), stored so planners see the number the plan used.
+    maintenance_hours, stored so planners see the number the plan used. Uploads refuse
+    maintenance above the gross hours, so it is never negative.
     ``max_overtime_hours`` caps overtime; absent means none for a resource outside a labour
     pool and "only the crew's overtime share" for one inside.
     """

@@ -16,7 +16,12 @@ class CalendarRow(BulkRow):
     hours_per_shift: float = Field(default=8.0, ge=0, le=24)
     working_days: float = Field(ge=0, le=31, examples=[21])
     efficiency: float = Field(default=1.0, ge=0, le=2, description="Share of hours that produce")
-    maintenance_hours: float = Field(default=0.0, ge=0, description="Planned maintenance")
+    maintenance_hours: float = Field(
+        default=0.0,
+        ge=0,
+        description="Planned maintenance; at most shifts x hours_per_shift x working_days x "
+        "efficiency",
+    )
     max_overtime_hours: float | None = Field(default=None, ge=0)
 
 

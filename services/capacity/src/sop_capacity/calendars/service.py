@@ -32,15 +32,39 @@ def computed_hours(rows: list[CalendarRow]) -> np.ndarray:
     return hours[:, 0]
 
 
+def gross_hours(rows: list[CalendarRow]) -> np.ndarray:
+    """shifts x hours_per_shift x working_days x efficiency of every row (before maintenance)."""
+    return available_hours(
+        np.array([r.working_days for r in rows], dtype=np.float64)[:, None],
+        np.array([r.shifts for r in rows], dtype=np.float64)[:, None],
+        np.array([r.hours_per_shift for r in rows], dtype=np.float64)[:, None],
+        np.array([r.efficiency for r in rows], dtype=np.float64)[:, None],
+    )[:, 0]
+
+
 def _apply(session: Session, rows: list[CalendarRow]) -> tuple[int, int]:
     known = ResourceRepository(session).by_codes(r.resource for r in rows)
+    problems = [
+        (n, "resource", f"unknown resource {r.resource!r}")
+        for n, r in enumerate(rows, start=1)
+        if r.resource not in known
+    ]
+    # Maintenance longer than the month's gross hours is a typo (hours for minutes, a
+    # year's plan in one month), not a month without capacity: refuse it, never clip it.
+    gross = gross_hours(rows)
+    maintenance = np.array([r.maintenance_hours for r in rows], dtype=np.float64)
+    for i in np.flatnonzero(maintenance > gross * (1 + 1e-9) + 1e-9):
+        problems.append(
+            (
+                int(i) + 1,
+                "maintenance_hours",
+                f"{maintenance[i]:g} h is more than the month's gross hours {gross[i]:g} h "
+                "(shifts x hours_per_shift x working_days x efficiency)",
+            )
+        )
     refuse_rows(
-        [
-            (n, "resource", f"unknown resource {r.resource!r}")
-            for n, r in enumerate(rows, start=1)
-            if r.resource not in known
-        ],
-        "calendar rows name unknown resources",
+        sorted(problems),
+        "calendar rows must name known resources, with maintenance within the gross hours",
     )
     hours = computed_hours(rows)
     now = datetime.now(UTC)

@@ -138,6 +138,10 @@ class PlanningProblem:
       month, on top of that month's backorder cost. It defaults to the product's cheapest
       unit cost (method cost plus, on a crewed resource, hours x regular hour cost), so
       pushing demand past the horizon does not look cheaper than making it.
+    * A product that needs production but can never get it (no method, or no hours on any
+      of its methods' resources in any month) is refused, unless ``backorder_unmakeable``:
+      then it is planned as backorder only (at its backorder costs) and named in the
+      warnings, so one gap in master data does not stop the plan of every other product.
     """
 
     requirement: ArrayLike
@@ -154,6 +158,7 @@ class PlanningProblem:
     overtime_cost: ArrayLike | None = None
     pools: Sequence[LabourPool] = ()
     overtime_allowed: bool = True
+    backorder_unmakeable: bool = False
     product_names: Sequence[str] | None = None
     resource_names: Sequence[str] | None = None
     month_labels: Sequence[str] | None = None
@@ -360,9 +365,16 @@ def _capacity_upper_bound(prep: _Prepared, overtime_allowed: bool) -> FloatArray
 
 
 def _check_coverage(
-    prep: _Prepared, overtime_allowed: bool, labels: _Labels, issues: list[PlanningIssue]
+    prep: _Prepared,
+    problem: PlanningProblem,
+    labels: _Labels,
+    errors: list[PlanningIssue],
 ) -> None:
-    """Products that need production but can never get it -> error; late-only -> warning."""
+    """Products that need production but can never get it -> error (or, when the problem
+    backorders them, warning); late-only -> warning."""
+    overtime_allowed = problem.overtime_allowed
+    issues = prep.warnings if problem.backorder_unmakeable else errors
+    outcome = "; planned as backorder only" if problem.backorder_unmakeable else ""
     n_p, n_t = prep.req.shape
     need = np.cumsum(prep.req, axis=1) + (prep.open_bo - prep.open_inv)[:, None]  # [P,T]
     uncovered = need > 1e-9
@@ -376,7 +388,7 @@ def _check_coverage(
                 None,
                 t0,
                 f"{labels.product(int(p))} needs {need[p, -1]:g} units from "
-                f"{labels.month(t0)} on but has no production method",
+                f"{labels.month(t0)} on but has no production method{outcome}",
                 int(p),
             )
         )
@@ -408,7 +420,7 @@ def _check_coverage(
                         f"{labels.product(int(p))} needs {need[p, -1]:g} units from "
                         f"{labels.month(t0)} on, but {labels.resource(int(r))} has no "
                         "capacity in any month and no other method of the product can "
-                        "make it",
+                        f"make it{outcome}",
                         int(p),
                     )
                 )
@@ -610,7 +622,7 @@ def _prepare(problem: PlanningProblem) -> _Prepared:
     if issues:
         raise PlanningInputError(issues)
 
-    _check_coverage(prep, problem.overtime_allowed, labels, issues)
+    _check_coverage(prep, problem, labels, issues)
     if issues:
         raise PlanningInputError(issues)
     return prep

@@ -60,16 +60,23 @@ class RccpResult:
     unassigned_products: list[int] = field(default_factory=list)
 
 
-def preferred_methods(methods: Sequence[Method], n_products: int) -> IntArray:
-    """Lowest priority number wins; ties go to the cheaper, then the earlier method."""
+def preferred_methods(
+    methods: Sequence[Method], n_products: int, *, allowed: BoolArray | None = None
+) -> IntArray:
+    """Lowest priority number wins; ties go to the cheaper, then the earlier method.
+
+    Only methods flagged in ``allowed`` (default: all) compete; -1 where a product has none.
+    """
     pref = np.full(n_products, -1, dtype=np.int64)
     if not methods:
         return pref
     prod = np.array([m.product for m in methods], dtype=np.int64)
     prio = np.array([m.priority for m in methods], dtype=np.float64)
     cost = np.array([m.cost_per_unit for m in methods], dtype=np.float64)
-    idx = np.arange(len(methods))
-    order = np.lexsort((idx, cost, prio, prod))
+    idx = np.arange(len(methods)) if allowed is None else np.flatnonzero(allowed)
+    if idx.size == 0:
+        return pref
+    order = idx[np.lexsort((idx, cost[idx], prio[idx], prod[idx]))]
     _, first = np.unique(prod[order], return_index=True)
     chosen = order[first]
     pref[prod[chosen]] = chosen

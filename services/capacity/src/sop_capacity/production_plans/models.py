@@ -138,6 +138,19 @@ class ProductionPlanLoad(SQLModel, table=True):
     fires: float | None = None
 
 
+class ProductionPlanUnplannable(SQLModel, table=True):
+    """A product-site the plan could not make at all (no usable method): every unit it
+    required is backordered, and ``reason`` says which routing or resource hours are missing."""
+
+    __tablename__ = "production_plan_unplannable"
+
+    plan_id: uuid.UUID = Field(foreign_key="production_plan.id", primary_key=True)
+    product: str = Field(max_length=64, primary_key=True)
+    site: str = Field(max_length=64, primary_key=True)
+    requirement: float
+    reason: str = Field(max_length=1000)
+
+
 class PlanTrigger(SQLModel, table=True):
     """A supply plan that already queued its automatic production plan (one run per plan)."""
 

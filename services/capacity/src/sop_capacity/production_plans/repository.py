@@ -13,6 +13,7 @@ from sop_capacity.production_plans.models import (
     ProductionPlanLine,
     ProductionPlanLoad,
     ProductionPlanPosition,
+    ProductionPlanUnplannable,
 )
 from sop_shared.repository import Repository
 
@@ -190,3 +191,14 @@ class LoadRepository(Repository[ProductionPlanLoad]):
     def all_loads(self, plan_id: uuid.UUID) -> list[ProductionPlanLoad]:
         query = self._query(plan_id, None).order_by(col(ProductionPlanLoad.month))
         return list(self.session.exec(query).all())
+
+
+class UnplannableRepository(Repository[ProductionPlanUnplannable]):
+    model = ProductionPlanUnplannable
+
+    def reasons(self, plan_id: uuid.UUID) -> dict[tuple[str, str], str]:
+        """(product, site) -> why the plan could not make it."""
+        query = select(ProductionPlanUnplannable).where(
+            ProductionPlanUnplannable.plan_id == plan_id
+        )
+        return {(r.product, r.site): r.reason for r in self.session.exec(query).all()}

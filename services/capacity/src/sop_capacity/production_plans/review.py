@@ -2,9 +2,10 @@
 
 Everything here is read from the stored plan: its loads (before and after), its positions
 (unmet demand, safety stock not rebuilt) and, to explain a backlog, the product's production methods as they are
-now: a late product is "capacity-bound" when one of its resources (or that resource's
-crew) is at its limit in a month up to its last late month, else the plan judged the
-backlog cheaper than overtime, an alternate method or building ahead.
+now: a late product is "unplannable" when the plan found no usable method for it (the
+reason stored with the plan), "capacity-bound" when one of its resources (or that
+resource's crew) is at its limit in a month up to its last late month, else the plan judged
+the backlog cheaper than overtime, an alternate method or building ahead.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ import pandas as pd
 from sqlmodel import Session
 
 from sop_capacity.production_plans.models import ProductionPlan
-from sop_capacity.production_plans.repository import LoadRepository, PositionRepository
+from sop_capacity.production_plans.repository import (
+    LoadRepository,
+    PositionRepository,
+    UnplannableRepository,
+)
 from sop_capacity.production_plans.schemas import (
     BindingResource,
     Bottleneck,
@@ -140,10 +145,15 @@ def _unmet(session: Session, plan: ProductionPlan, loads: pd.DataFrame, limit: i
     ).reset_index()
     top = per.head(limit)
     binding = _binding_by_product(session, top, loads)
+    unplannable = UnplannableRepository(session).reasons(plan.id)
     items = []
     for row in top.itertuples(index=False):
         hits = binding.get((row.product, row.site), [])
-        if hits:
+        cannot = unplannable.get((row.product, row.site))
+        if cannot is not None:
+            hits = []
+            reason = f"cannot be made, planned as backorder only: {cannot}"
+        elif hits:
             reason = "capacity: " + "; ".join(
                 f"{b.resource} at its limit in {_months_text(b.months)}" for b in hits
             )
@@ -162,6 +172,7 @@ def _unmet(session: Session, plan: ProductionPlan, loads: pd.DataFrame, limit: i
                 ending_backorder=float(row.ending_backorder),
                 months=list(row.months),
                 binding=hits,
+                unplannable=cannot is not None,
                 reason=reason,
             )
         )

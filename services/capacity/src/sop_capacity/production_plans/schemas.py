@@ -214,6 +214,11 @@ class UnmetDemand(BaseModel):
     binding: list[BindingResource] = Field(
         description="Its resources (or their crews) at their limit up to its last late month"
     )
+    unplannable: bool = Field(
+        default=False,
+        description="No usable production method (no routing at its site, or no hours on its "
+        "resources in any month): every strategy backorders all of it",
+    )
     reason: str
 
 

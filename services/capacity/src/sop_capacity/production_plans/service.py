@@ -118,6 +118,7 @@ def write_plan(
         "binding_cells": int(figures.binding.sum()),
         "overloaded_cells": int(figures.overloaded.sum()),
         "rccp_overloaded_cells": int(before.overloaded.sum()),
+        "unplannable_products": len(model.unplannable),
         "products": len(model.pairs),
         "resources": len(model.resources),
         "months": len(model.months),
@@ -158,6 +159,7 @@ def write_plan(
             "products": len(model.pairs),
             "binding_cells": int(figures.binding.sum()),
             "backordered_products": int(np.count_nonzero(outcome.backorder.sum(axis=1) > 1e-7)),
+            "unplannable_products": len(model.unplannable),
         },
     )
     return plan

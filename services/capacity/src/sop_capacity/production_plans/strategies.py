@@ -8,7 +8,9 @@ back to products: chase in proportion to each month's need, level in proportion 
 product's share of the horizon. Heuristics use no crew overtime; on a resource outside a
 pool, hours above the calendar use its overtime allowance, and anything beyond that is
 reported as overload (textbook chase and level ignore machine limits). Every strategy's
-positions and costs follow the same soft safety-stock rule (``CapacityModel.positions``).
+positions and costs follow the same soft safety-stock rule (``CapacityModel.positions``),
+and in every strategy a product without a usable method makes nothing: its requirement is
+backordered (``CapacityModel.unplannable`` says why).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sop_capacity.planning import (
     CostBreakdown,
     PlanningInfeasibleError,
     PlanningInputError,
+    PlanningIssue,
     PlanningSolveError,
     chase,
     check_problem,
@@ -94,7 +97,14 @@ def _checked(model: CapacityModel) -> list[str]:
         issues = check_problem(model.problem())
     except PlanningInputError as exc:
         raise PlanRunError(_issues_text(exc)) from exc
-    return [i.message for i in issues]
+    return _engine_warnings(model, issues)
+
+
+def _engine_warnings(model: CapacityModel, issues: list[PlanningIssue]) -> list[str]:
+    """The engine's warnings, less those on unplannable products (the model's own warning
+    says why in master-data terms: which routing, which calendar month)."""
+    known = set(model.unplannable["p"].astype(int).tolist())
+    return [i.message for i in issues if i.product is None or i.product not in known]
 
 
 def _issues_text(exc: PlanningInputError) -> str:
@@ -139,7 +149,8 @@ def optimal(
             "nonzeros": plan.n_nonzeros,
             "methods": len(model.methods),
         },
-        warnings=warnings + [w.message for w in plan.warnings if w.message not in warnings],
+        warnings=warnings
+        + [w for w in _engine_warnings(model, plan.warnings) if w not in warnings],
     )
 
 
@@ -165,13 +176,16 @@ def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
     methods = model.method_list()
     n_p, n_t = model.requirement.shape
     n_r, n_q = len(model.resources), len(model.pools)
-    pref = preferred_methods(methods, n_p)
+    # Each product on its preferred usable method; one without any makes nothing (backorder).
+    pref = preferred_methods(methods, n_p, allowed=model.usable_methods())
     has = pref >= 0
     m_res = model.methods["r"].to_numpy(int)
     m_hours = model.methods["hours_per_unit"].to_numpy(float)
     m_cost = model.methods["cost_per_unit"].to_numpy(float)
-    res_p = np.where(has, m_res[np.maximum(pref, 0)], -1)
-    hpu_p = np.where(has, m_hours[np.maximum(pref, 0)], 0.0)
+    res_p = np.full(n_p, -1, dtype=np.int64)
+    res_p[has] = m_res[pref[has]]
+    hpu_p = np.zeros(n_p)
+    hpu_p[has] = m_hours[pref[has]]
     pool_of_r = model.resources["pool"].to_numpy(int)
     # Group: a pool q (0..Q-1) or Q + r for a resource outside any pool; -1 = needs no hours.
     group = np.where(
@@ -198,6 +212,7 @@ def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
         headcount[q] = model.pools[q].headcount0  # an unused crew stays as it is
 
     production = _share_back(strategy, model.requirement, need_h, group, prod_h, hpu_p)
+    production[~has] = 0.0
     x = np.zeros((len(methods), n_t))
     x[pref[has]] = production[has]
     hours_used = np.zeros((n_r, n_t))

@@ -22,6 +22,7 @@ from sop_capacity.production_plans.models import (
     ProductionPlanLine,
     ProductionPlanLoad,
     ProductionPlanPosition,
+    ProductionPlanUnplannable,
 )
 from sop_capacity.production_plans.strategies import Outcome
 from sop_shared.bulk import copy_rows
@@ -173,6 +174,22 @@ def position_rows(
         yield (plan_id, *row)
 
 
+UNPLANNABLE_COLUMNS = ["plan_id", "product", "site", "requirement", "reason"]
+
+
+def unplannable_rows(plan_id: uuid.UUID, model: CapacityModel) -> Iterator[tuple[Any, ...]]:
+    u = model.unplannable
+    columns = zip(
+        u["product"].tolist(),
+        u["site"].tolist(),
+        u["requirement"].astype(float).tolist(),
+        [str(r)[:1000] for r in u["reason"].tolist()],
+        strict=True,
+    )
+    for row in columns:
+        yield (plan_id, *row)
+
+
 def load_rows(
     plan_id: uuid.UUID,
     model: CapacityModel,
@@ -233,5 +250,11 @@ def write_detail(
             table_of(ProductionPlanLoad),
             LOAD_COLUMNS,
             load_rows(plan_id, model, outcome, before, figures),
+        ),
+        "unplannable": copy_rows(
+            session,
+            table_of(ProductionPlanUnplannable),
+            UNPLANNABLE_COLUMNS,
+            unplannable_rows(plan_id, model),
         ),
     }

@@ -15,7 +15,11 @@ class WorkforceRow(BulkRow):
         description="Code of a labour_pool resource",
         examples=["CREW-A"],
     )
-    headcount: float = Field(ge=0, description="People in the crew at the start of the plan")
+    headcount: float = Field(
+        ge=0,
+        description="People in the crew at the start of the plan, within min_headcount and "
+        "max_headcount",
+    )
     hours_per_person: float = Field(gt=0, le=744, description="Regular hours per person a month")
     max_overtime_share: float = Field(
         default=0.0, ge=0, le=1, description="Overtime as a share of regular crew hours"

@@ -16,6 +16,16 @@ from sop_shared.bulk import refuse_rows
 from sop_shared.problems import NotFound
 
 
+def _headcount_outside_limits(row: WorkforceRow) -> str | None:
+    """The starting crew must lie within its limits, or the LP hires or lets people go in
+    the first month while chase and level keep the crew as loaded."""
+    if row.headcount < row.min_headcount:
+        return f"{row.headcount:g} is below min_headcount ({row.min_headcount:g})"
+    if row.max_headcount is not None and row.headcount > row.max_headcount:
+        return f"{row.headcount:g} is above max_headcount ({row.max_headcount:g})"
+    return None
+
+
 def _apply(session: Session, rows: list[WorkforceRow]) -> tuple[int, int]:
     resources = ResourceRepository(session).by_codes(r.pool for r in rows)
     problems = []
@@ -27,7 +37,13 @@ def _apply(session: Session, rows: list[WorkforceRow]) -> tuple[int, int]:
             problems.append(
                 (number, "pool", f"{row.pool!r} is a {resource.kind}, not a labour_pool")
             )
-    refuse_rows(problems, "workforce rows must name labour_pool resources")
+        outside = _headcount_outside_limits(row)
+        if outside:
+            problems.append((number, "headcount", outside))
+    refuse_rows(
+        problems,
+        "workforce rows must name labour_pool resources, with headcount within its limits",
+    )
     now = datetime.now(UTC)
     records = [{**r.model_dump(), "updated_at": now} for r in rows]
     existing = WorkforceRepository(session).existing_keys([r.pool for r in rows])

@@ -86,12 +86,25 @@ class FakePeers:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.calls.append(f"{request.method} {request.url.path}?{request.url.query.decode()}")
-        match = re.fullmatch(r"/api/v1/(demand|production)-plans/([^/]+)/lines", request.url.path)
-        store = None if match is None else getattr(self, match.group(1))
-        if store is None or match is None or match.group(2) not in store:
+        # demand's plan lines; capacity's positions (production per product-site-month, the
+        # tests' ``quantity`` served as ``production``, as capacity names it)
+        match = re.fullmatch(
+            r"/api/v1/(?:(demand)-plans/([^/]+)/lines|(production)-plans/([^/]+)/positions)",
+            request.url.path,
+        )
+        kind, plan = (
+            (match.group(1) or match.group(3), match.group(2) or match.group(4))
+            if match
+            else ("", "")
+        )
+        store = getattr(self, kind, None) if kind else None
+        if store is None or plan not in store:
             problem = {"type": "x", "title": "Not found", "status": 404, "code": "not-found"}
             return httpx.Response(404, json={**problem, "detail": f"{request.url.path} unknown"})
-        lines = store[match.group(2)]
+        lines = store[plan]
+        if kind == "production":
+            lines = [{**r, "production": r.get("quantity", 0.0)} for r in lines]
+            lines = [{k: v for k, v in r.items() if k != "quantity"} for r in lines]
         if request.url.params.get("format") == "csv":
             return httpx.Response(
                 200, content=csv_body(lines), headers={"content-type": "text/csv"}

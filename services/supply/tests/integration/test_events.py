@@ -235,6 +235,29 @@ class TestCapacityPlanChanged:
         deliver(live, capacity_changed(world, "PP-3", "not-a-uuid"))
         assert len(settled(live)) == 2
 
+    def test_a_product_the_capacity_plan_cannot_make_shows_its_shortage(
+        self, world: Any, live: Any, factory: str
+    ) -> None:
+        """Capacity's positions name FG2 with no production (no usable method there): the
+        constrained plan must receive nothing for it, not plan it as usual. FG2: no stock,
+        demand 50 a month, so closing -50, -100, -150, -200."""
+        deliver(live, demand_changed(world, factory))
+        settled(live)
+        [base] = plans(world)
+        live.peers.production["PP-U"] = [
+            {"product": world.code(code), "site": world.code("P"), "month": m, "quantity": q}
+            for code, made in (("FG", [100] * 4), ("FG2", [0] * 4))
+            for m, q in zip(MONTHS, made, strict=True)
+        ]
+        deliver(live, capacity_changed(world, "PP-U", base["id"]))
+        settled(live)
+        [plan] = plans(world, status="constrained")
+        fg2 = world.lines(plan["id"], "FG2", "P")
+        assert fg2["planned_receipts"] == [0, 0, 0, 0]
+        assert fg2["shortage"] == [50, 100, 150, 200]
+        assert world.lines(plan["id"], "FG", "P")["shortage"] == [0, 0, 0, 0]
+        assert live.peers.calls[-1].startswith("GET /api/v1/production-plans/PP-U/positions?")
+
     def test_the_constrained_plan_keeps_the_safety_stock_from_demands_sigma(
         self, world: Any, live: Any
     ) -> None:

@@ -40,9 +40,7 @@ class SupplyPlanJob:
             report(0.05, f"fetching the lines of production plan {params.production_plan_id}")
             base, demand = service.base_plan_demand(engine, uuid.UUID(params.base_supply_plan_id))
             months = service.compute.month_range(base.horizon_start, base.horizon_end)
-            production = self.peers.production_lines(
-                params.production_plan_id, params.production_lines_url
-            )
+            production = self.peers.production_lines(params.production_plan_id)
         fetched = round(time.perf_counter() - started, 3)
         result = service.run_plan(
             engine,

@@ -17,13 +17,17 @@ DEMAND_FIELDS = "product,site,month,quantity,forecast_sigma"
 TEXT_COLUMNS = {"product": str, "site": str, "month": str, "family": str, "category": str}
 
 
-def read_lines(body: IO[bytes]) -> pd.DataFrame:
+def read_lines(body: IO[bytes], *, quantity: str = "quantity") -> pd.DataFrame:
     """Plan lines from a peer's CSV stream: every column it sends, codes kept as text
-    (a product called ``NA`` stays ``NA``), an empty number read as missing."""
+    (a product called ``NA`` stays ``NA``), an empty number read as missing; the column
+    ``quantity`` names becomes ``quantity``."""
     try:
         frame = pd.read_csv(body, dtype=TEXT_COLUMNS, keep_default_na=False, na_values=[""])
     except pd.errors.EmptyDataError:  # not even a header line
         return pd.DataFrame({name: pd.Series(dtype=object) for name in LINE_COLUMNS})
+    if quantity != "quantity" and quantity in frame.columns:
+        frame = frame.drop(columns=["quantity"], errors="ignore")
+        frame = frame.rename(columns={quantity: "quantity"})
     missing = [name for name in LINE_COLUMNS if name not in frame.columns]
     if missing:
         raise UpstreamUnavailable(f"plan lines without the column(s) {', '.join(missing)}")
@@ -51,8 +55,12 @@ class Peers:
             with client.open(path, format="csv", fields=DEMAND_FIELDS) as body:
                 return read_lines(body)
 
-    def production_lines(self, plan_id: str, lines_url: str | None = None) -> pd.DataFrame:
+    def production_lines(self, plan_id: str) -> pd.DataFrame:
+        """Production per product-site-month of a capacity plan, zeros included: its
+        positions, not its lines. Lines exist only where something is made, so a product
+        the plan cannot make (or makes none of) would look absent from the plan and be
+        planned as usual, hiding its shortage."""
         with self._client(self.settings.urls.capacity_url) as client:
-            path = lines_url or f"/api/v1/production-plans/{plan_id}/lines"
+            path = f"/api/v1/production-plans/{plan_id}/positions"
             with client.open(path, format="csv") as body:
-                return read_lines(body)
+                return read_lines(body, quantity="production")

@@ -209,6 +209,29 @@ def test_a_partial_period_is_reported_apart_not_as_a_shortfall() -> None:
     assert judged.counts["contract_under_use"] == 1
 
 
+def test_contracts_outside_the_horizon_are_not_reviewed() -> None:
+    # Horizon Jan-Mar 2027. C-OLD ran in 2025, C-NEW starts in 2029: neither can be met or
+    # missed in this plan (they were "partial" with their whole minimum, 2 x 1000 x 4 = 8000).
+    items = pd.DataFrame([_item_site("RM", "S", ss_policy="fixed")], columns=ITEM_SITE_COLUMNS)
+    contracts = pd.DataFrame(
+        [
+            ("C-OLD", "SUP", "RM", "2025-01", "2025-12", 1000.0, 2000.0, 4.0),
+            ("C-NEW", "SUP", "RM", "2029-01", "2029-12", 1000.0, 2000.0, 4.0),
+            ("C-NOW", "SUP", "RM", "2026-12", "2027-01", 5.0, 50.0, 4.0),
+        ],
+        columns=CONTRACT_COLUMNS,
+    )
+    outcome = compute_plan(
+        demand(("A", "S", "2027-01", 1.0), ("A", "S", "2027-03", 1.0)),
+        data(item_sites=items, contracts=contracts),
+    )
+    # only C-NOW (Dec 2026-Jan 2027: one month in the horizon, so partial) is reviewed
+    assert outcome.contracts["contract"].tolist() == ["C-NOW"]
+    assert outcome.counts["contracts_partial"] == 1
+    assert outcome.totals["contract_partial_shortfall_value"] == 20  # 5 x 4
+    assert outcome.totals["contract_shortfall_value"] == 0
+
+
 def test_a_contract_on_an_item_nobody_buys_is_marked_not_judged() -> None:
     # FG is made (it has a bill of RM); GHOST has no item-site and no demand, so it is not in
     # the plan at all. Neither can be bought under a contract: no_buy_item, out of the total,

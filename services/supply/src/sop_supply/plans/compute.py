@@ -631,14 +631,22 @@ def contract_review(
       met after it; ``shortfall`` is then what the plan has not yet covered, not judged.
     * ``under`` (shortfall > 0) or ``ok``.
 
-    A contract is site-independent: its volume is the material's purchases at every site.
-    ``purchasing_sites`` (space-separated, not a stored review column) names the sites whose
+    Contracts whose period does not overlap the horizon (expired, or not started within it)
+    are not reviewed. A contract is site-independent: its volume is the material's purchases
+    at every site. ``purchasing_sites`` (space-separated, not a stored review column) names the sites whose
     purchases of the material fall in the period, for the contract exceptions.
     """
     if contracts.empty:
         return pd.DataFrame(columns=[*REVIEW_COLUMNS, PURCHASING_SITES])
     t = len(months)
     first = month_index(months[0])
+    # an expired contract, or one that starts after the horizon, has nothing to judge here
+    overlaps = (contracts["period_end"].map(month_index) >= first) & (
+        contracts["period_start"].map(month_index) <= first + t - 1
+    )
+    contracts = contracts[overlaps.to_numpy(dtype=bool)]
+    if contracts.empty:
+        return pd.DataFrame(columns=[*REVIEW_COLUMNS, PURCHASING_SITES])
     under_contract = _among(params["product"], set(contracts["material"]))
     rows = np.flatnonzero(under_contract & (params["make_or_buy"] == "buy").to_numpy())
     purchases = measures["planned_receipts"][rows] + measures["scheduled"][rows]

@@ -482,7 +482,10 @@ def _unplannable(
 ) -> pd.DataFrame:
     """Product-sites with a requirement and no usable method, each with the reason."""
     n_p = len(model.pairs)
-    need = model.requirement.sum(axis=1)
+    # What must be made, as the LP sees it: the requirement net of the safety-stock rebuild
+    # (which only falls short, a shortfall) and of the stock on hand at the start. A product
+    # whose requirement is all rebuild is not unmet demand, so it is not listed.
+    need = model.lp_requirement().sum(axis=1) - model.cushion0
     usable = model.usable_methods()
     m_p = model.methods["p"].to_numpy(int)
     has_method = np.zeros(n_p, dtype=bool)

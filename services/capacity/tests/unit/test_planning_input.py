@@ -496,3 +496,37 @@ class TestSafetyStockCushion:
         assert plan.costs.shortfall == pytest.approx(200.0)
         assert plan.costs.holding == pytest.approx(50.0)
         assert plan.costs.total == pytest.approx(430.0)
+
+
+def test_a_product_whose_requirement_only_rebuilds_safety_stock_is_not_unmet_demand() -> None:
+    # Q has no routing. Its January requirement of 10 only lifts stock from 0 to its safety
+    # stock of 10 (supply's closing is 10: February opens with 10), February needs nothing.
+    # The LP sees 10 - (10 - 0) = 0 to make: Q falls short of its target (a shortfall), but
+    # no demand waits, so it is not listed as unmakeable demand.
+    data = master(
+        resources=[{"code": "L", "site": "A"}],
+        routings=[{"product": "P", "resource": "L", "hours_per_unit": 1}],
+        calendars=[{"resource": "L", "month": "2027-01", "available_hours": 10}],
+    )
+    rows = [
+        {"product": "P", "site": "A", "month": "2027-01", "quantity": 5},
+        {
+            "product": "Q",
+            "site": "A",
+            "month": "2027-01",
+            "quantity": 10,
+            "safety_stock": 10,
+            "opening_stock": 0,
+        },
+        {
+            "product": "Q",
+            "site": "A",
+            "month": "2027-02",
+            "quantity": 0,
+            "safety_stock": 10,
+            "opening_stock": 10,
+        },
+    ]
+    model = build_model(requirements_frame(rows, source="test"), data, rates=CostRates())
+    assert model.unplannable.empty
+    assert not any("Q@A" in w for w in model.warnings)

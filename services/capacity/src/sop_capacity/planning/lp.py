@@ -393,7 +393,8 @@ def _check_coverage(
             )
         )
     n_orphans = int(np.count_nonzero(uncovered[:, -1] & ~has_method))
-    if n_orphans > MAX_ISSUES_PER_CHECK:
+    # (a caller that backorders them lists them itself: no count line twice)
+    if n_orphans > MAX_ISSUES_PER_CHECK and not problem.backorder_unmakeable:
         issues.append(PlanningIssue(None, None, f"... {n_orphans} products in all have no method"))
 
     if prep.m_prod.size == 0:

@@ -99,3 +99,13 @@ def test_make_token_signs_with_the_secret_of_the_env_file(tmp_path: Path) -> Non
     ).stdout.strip()
     caller = decode_token(AuthSettings(jwt_secret=secret), out)
     assert caller.roles == {Role.viewer}
+
+
+def test_the_suite_never_reads_a_developers_env_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("SOP_AUTH_ISSUER=from-a-developers-file\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SOP_AUTH_ISSUER", raising=False)
+    assert load_env_file() == []  # the test plugin points SOP_ENV_FILE at nothing
+    assert AuthSettings().issuer == "sop-platform"

@@ -104,11 +104,13 @@ class ServiceSettings(BaseSettings):
         return f"sop.{self.service_name}.v1"
 
 
-def load_env_file(path: str | os.PathLike[str] = ".env") -> list[str]:
+def load_env_file(path: str | os.PathLike[str] | None = None) -> list[str]:
     """Put the ``.env`` file's settings into this process's environment (variables already
     set win), so every settings class and every child process (``make run`` starts the
     services) sees them. Called by the developer's commands (``make run``, ``make token``,
-    ``sop``), never on import and never by tests; returns the names set."""
+    ``sop``), never on import; ``SOP_ENV_FILE`` names another file (the test suite points it
+    at nothing, so a developer's ``.env`` never reaches the tests). Returns the names set."""
+    path = path or os.environ.get("SOP_ENV_FILE", ".env")
     loaded = []
     for name, value in dotenv_values(path).items():
         if value is not None and name not in os.environ:

@@ -27,7 +27,6 @@ from sop_shared.db import make_engine
 from sop_shared.migrations import upgrade
 from sop_shared.settings import AuthSettings, KafkaSettings
 
-
 # The suite never reads a developer's .env (its secret or database URLs would reach the
 # stacks the tests start through `make run` and `make token`); subprocesses inherit this.
 os.environ["SOP_ENV_FILE"] = os.devnull

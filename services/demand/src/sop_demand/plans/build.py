@@ -120,11 +120,7 @@ def plan_lines(
         reviewed = reviewed.assign(forecast_sigma=np.nan)
     lines = reviewed.merge(shares, on="product", how="inner")
     share = lines["share"].to_numpy(dtype=float)
-    life = (
-        lines["life_factor"].to_numpy(dtype=float)
-        if "life_factor" in lines
-        else np.ones(len(lines))
-    )
+    life = lines["life_factor"].to_numpy(dtype=float)
     lines["baseline"] = lines["baseline"].to_numpy(dtype=float) * share
     lines["adjusted"] = lines["adjusted"].to_numpy(dtype=float) * share
     lines["quantity"] = lines["adjusted"]

@@ -63,7 +63,6 @@ def on_capacity_plan_changed(session: Session, event: CloudEvent) -> None:
         demand_plan_version=base.demand_plan_version,
         base_supply_plan_id=str(base.id),
         production_plan_id=data.plan_id,
-        production_lines_url=data.lines_url,
     )
     service.queue_plan(session, params=params, actor=f"event:{event.id}")
 

@@ -39,7 +39,6 @@ class PlanJobParams(BaseModel):
     demand_lines_url: str | None = None
     base_supply_plan_id: str | None = None
     production_plan_id: str | None = None
-    production_lines_url: str | None = None
 
 
 class SupplyPlanRead(BaseModel):

@@ -110,10 +110,8 @@ def queue_for_demand_plan(session: Session, *, data: PlanChangedData, event_id: 
         scenario=data.scenario,
         demand_plan_id=data.plan_id,
         demand_plan_version=data.version,
-        event_id=event_id,
-        job_id=job.id,
     )
-    trigger.event_id, trigger.job_id = event_id, job.id
+    trigger.event_id, trigger.job_id = event_id, job.id  # a new trigger, or a failed run retried
     session.add(trigger)
     session.flush()
     return job
@@ -255,16 +253,6 @@ def base_plan_demand(engine: Engine, plan_id: uuid.UUID) -> tuple[SupplyPlan, pd
         return plan, demand
     sigma_lines = errors.assign(month=plan.horizon_start, quantity=0.0)
     return plan, pd.concat([demand, sigma_lines], ignore_index=True)
-    demand = demand.merge(errors, on=["product", "site"], how="left")
-    missing = errors.merge(
-        demand[["product", "site"]].drop_duplicates(), how="left", indicator=True
-    )
-    missing = missing[(missing["_merge"] == "left_only").to_numpy()].drop(columns="_merge")
-    if not missing.empty:
-        demand = pd.concat(
-            [demand, missing.assign(month=plan.horizon_start, quantity=0.0)], ignore_index=True
-        )
-    return plan, demand
 
 
 # --- the run ---------------------------------------------------------------------------------

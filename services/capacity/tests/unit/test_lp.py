@@ -551,6 +551,12 @@ class TestWarmStart:
         from sop_capacity.planning import lp
 
         monkeypatch.setattr(lp, "WARM_PIVOTS", -1e9)  # no primal pivot allowed: fall back
+        cleared = []  # the fallback clears the warm start's solver state before its cold run
+        clear = lp.highspy.Highs.clearSolver
+        monkeypatch.setattr(
+            lp.highspy.Highs, "clearSolver", lambda h: cleared.append(1) or clear(h)
+        )
         plan = solve_plan(self.problem(), warm_start=True, tiebreak=0.0)
+        assert cleared == [1]
         assert plan.status == "optimal"
         assert plan.costs.total == pytest.approx(280.0)

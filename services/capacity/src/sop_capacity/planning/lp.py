@@ -900,8 +900,7 @@ def _start_basis(prep: _Prepared, mdl: _Model) -> highspy.HighsBasis:
         rows_over, t_over = np.nonzero(over)
         method[p_sorted[rows_over], t_over] = second[p_sorted[rows_over]]
     t = np.arange(n_t)
-    p_idx = np.flatnonzero(made)
-    chosen = method[p_idx]  # [Pm,T]
+    chosen = method[p_made]  # [Pm,T]
     col[(lay.x + chosen * n_t + t).ravel()] = 1
     unmade = np.flatnonzero(~made)
     col[(lay.bo + unmade[:, None] * n_t + t).ravel()] = 1

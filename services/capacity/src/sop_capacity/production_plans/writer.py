@@ -18,6 +18,7 @@ from sqlmodel import Session
 from sop_capacity.ingest import table_of
 from sop_capacity.planning import RccpResult
 from sop_capacity.planning_input import CapacityModel
+from sop_capacity.production_plans import repository
 from sop_capacity.production_plans.models import (
     ProductionPlanLine,
     ProductionPlanLoad,
@@ -115,19 +116,8 @@ def line_rows(
         yield (plan_id, *row)
 
 
-LINE_COLUMNS = ["plan_id", "product", "site", "month", "resource", "quantity", "hours", "cost"]
-POSITION_COLUMNS = [
-    "plan_id",
-    "product",
-    "site",
-    "month",
-    "requirement",
-    "production",
-    "inventory",
-    "backorder",
-    "safety_stock",
-    "safety_stock_shortfall",
-]
+LINE_COLUMNS = ["plan_id", *repository.LINE_COLUMNS]
+POSITION_COLUMNS = ["plan_id", *repository.POSITION_COLUMNS]
 LOAD_COLUMNS = [
     "plan_id",
     "resource",

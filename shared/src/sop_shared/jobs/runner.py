@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Collection
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -172,11 +172,10 @@ class JobRunner:
         for job_id, kind, traceparent in queued:
             if job_id in self._inflight or not claim(self.engine, job_id, self.owner):
                 continue
-            self._inflight.add(job_id)
-            future = self.pool.submit(
+            self._inflight.add(job_id)  # beaten while it waits for a pool thread, too
+            self.pool.submit(
                 self.run, job_id, kind, self.handlers[kind], claimed=True, traceparent=traceparent
             )
-            future.add_done_callback(lambda _f, j=job_id: self._inflight.discard(j))
             started += 1
         return started
 
@@ -196,11 +195,6 @@ class JobRunner:
                 log.exception("job poller error")
             stop.wait(interval)
 
-    def submit(self, job_id: uuid.UUID, kind: str, work: Work) -> Future[None]:
-        future = self.pool.submit(self.run, job_id, kind, work)
-        future.add_done_callback(lambda _f, j=job_id: self._inflight.discard(j))
-        return future
-
     def run(
         self,
         job_id: uuid.UUID,
@@ -216,7 +210,10 @@ class JobRunner:
             kind=SpanKind.INTERNAL,
             attributes={"sop.job.id": str(job_id), "sop.job.kind": kind},
         ):
-            self._run(job_id, kind, work, claimed=claimed)
+            try:
+                self._run(job_id, kind, work, claimed=claimed)
+            finally:  # no longer beaten, however it ended
+                self._inflight.discard(job_id)
 
     def _run(self, job_id: uuid.UUID, kind: str, work: Work, *, claimed: bool) -> None:
         if not claimed:

@@ -19,18 +19,17 @@ from __future__ import annotations
 
 import importlib
 import json
-import time
 import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import inspect, text
 
+from sop_shared.auth import create_token
 from sop_shared.devstack import SERVICES
 from sop_shared.settings import AuthSettings
 from sop_shared.testing import create_database, drop_database
@@ -227,14 +226,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Ser
 
 
 def _headers(roles: list[str]) -> dict[str, str]:
-    settings = AuthSettings()
-    claims = {
-        "sub": "bad-input",
-        "roles": roles,
-        "iss": settings.issuer,
-        "exp": int(time.time()) + 3600,
-    }
-    token = jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)
+    token = create_token(AuthSettings(), subject="bad-input", roles=roles, ttl_seconds=3600)
     # If-Match as a change needs it: the precondition must not be what refuses the request
     return {"Authorization": f"Bearer {token}", "If-Match": '"1"'}
 

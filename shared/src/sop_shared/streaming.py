@@ -67,11 +67,16 @@ def stream_query(
     if fmt == "csv" and convert is None and session.get_bind().dialect.name == "postgresql":
         return stream_bytes(_copy_csv(session, query, columns), filename=filename)
 
+    def as_dict(row: Any) -> dict[str, Any]:
+        return dict(zip(columns, row, strict=True))
+
+    make = convert or as_dict  # chosen once, not per row
+
     def rows() -> Iterator[dict[str, Any]]:
         try:
             result = session.execute(query.execution_options(yield_per=5000))
             for row in result:
-                yield convert(row) if convert else dict(zip(columns, row, strict=True))
+                yield make(row)
         finally:
             session.close()
 

@@ -187,6 +187,20 @@ def _universe(keys: pd.DataFrame, item_sites: pd.DataFrame, bom: pd.DataFrame) -
     return rows.sort_values(["product", "site"], ignore_index=True)
 
 
+def _cells(
+    frame: pd.DataFrame,
+    items: pd.DataFrame,
+    start: str,
+    month: str,
+    pairs: tuple[npt.NDArray[np.int64], pd.DataFrame],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each row's item-site (-1: none) and month offset from ``start`` (may fall outside)."""
+    pair, distinct = pairs
+    index = pd.MultiIndex.from_frame(items[["product", "site"]])
+    row = index.get_indexer(pd.MultiIndex.from_frame(distinct))[pair]
+    return row, _month_positions(frame[month], start)
+
+
 def _grid(
     frame: pd.DataFrame,
     items: pd.DataFrame,
@@ -196,7 +210,7 @@ def _grid(
     month: str,
     value: str,
     clip_early: bool = False,
-    pairs: tuple[npt.NDArray[np.int64], pd.DataFrame] | None = None,
+    cells: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None,
 ) -> tuple[FloatArray, int]:
     """Sum ``value`` of (product, site, ``month``) rows into [N, T]; rows outside are dropped.
 
@@ -207,10 +221,7 @@ def _grid(
     out = np.zeros((n, t))
     if frame.empty:
         return out, 0
-    pair, distinct = pairs or _pair_codes(frame)
-    index = pd.MultiIndex.from_frame(items[["product", "site"]])
-    row = index.get_indexer(pd.MultiIndex.from_frame(distinct))[pair]
-    col = _month_positions(frame[month], start)
+    row, col = cells or _cells(frame, items, start, month, _pair_codes(frame))
     if clip_early:
         col = np.maximum(col, 0)
     inside = (row >= 0) & (col >= 0) & (col < t)
@@ -288,9 +299,8 @@ def _opening_stock(
 
 def first_month_sigma(
     demand: pd.DataFrame,
-    items: pd.DataFrame,
-    start: str,
-    pairs: tuple[npt.NDArray[np.int64], pd.DataFrame],
+    n_items: int,
+    cells: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
 ) -> FloatArray:
     """[N] the demand plan's ``forecast_sigma`` of each item-site's first month with a line.
 
@@ -299,17 +309,14 @@ def first_month_sigma(
     Several lines in that month (the constrained run adds one carrying the base plan's σ):
     the largest σ among them, a missing one ignored.
     """
-    out = np.full(len(items), np.nan)
+    out = np.full(n_items, np.nan)
     if demand.empty or "forecast_sigma" not in demand.columns:
         return out
-    pair, distinct = pairs
-    index = pd.MultiIndex.from_frame(items[["product", "site"]])
-    row = index.get_indexer(pd.MultiIndex.from_frame(distinct))[pair]
-    col = _month_positions(demand["month"], start)
+    row, col = cells
     sigma = pd.to_numeric(demand["forecast_sigma"], errors="coerce").to_numpy(np.float64)
     keep = row >= 0
     row, col, sigma = row[keep], col[keep], sigma[keep]
-    first = np.full(len(items), np.iinfo(np.int64).max)
+    first = np.full(n_items, np.iinfo(np.int64).max)
     np.minimum.at(first, row, col)
     at_first = col == first[row]
     np.fmax.at(out, row[at_first], sigma[at_first])
@@ -412,10 +419,11 @@ def compute_plan(
     items = _universe(demand_pairs[1], data.item_sites, data.bom)
     params = _item_attributes(items, data)
     n = len(items)
+    demand_cells = _cells(demand, items, start, "month", demand_pairs)  # the largest input: once
     independent, _ = _grid(
-        demand, items, start, t, month="month", value="quantity", pairs=demand_pairs
+        demand, items, start, t, month="month", value="quantity", cells=demand_cells
     )
-    forecast_sigma = first_month_sigma(demand, items, start, demand_pairs)
+    forecast_sigma = first_month_sigma(demand, len(items), demand_cells)
     scheduled, open_outside = _grid(
         data.open_supply, items, start, t, month="due_month", value="quantity", clip_early=True
     )

@@ -180,10 +180,13 @@ def main() -> None:
         builds.append(plan.build_seconds)
         solves.append(plan.solve_seconds)
 
+    # the shape solved (--demo: the made product-sites and resources of the demo company)
+    products, months = np.shape(problem.requirement)
+    origin = "demo company" if args.demo else f"seed {args.seed}"
     print(
-        f"instance: {args.products} products x {args.resources} resources x {args.months} "
-        f"months, {len(problem.methods)} methods, {len(problem.pools)} labour pools, "
-        f"seed {args.seed} (generated in {gen_s:.2f} s)"
+        f"instance: {products} products x {np.shape(problem.available_hours)[0]} resources x "
+        f"{months} months, {len(problem.methods)} methods, {len(problem.pools)} labour pools, "
+        f"{origin} (generated in {gen_s:.2f} s)"
     )
     print(f"solver={args.solver} threads={args.threads or 'default'} options={options}")
     print(

@@ -549,6 +549,55 @@ class TestProductReview:
         assert funnel["volume_if_all_launched"] == 22.5
 
 
+def _run_forecast(client: Any, token: Any, session: Session) -> None:
+    response = client.post(
+        "/api/v1/forecast-runs",
+        json={"cycle": "2026-10", "horizon": 3},
+        headers=token("demand_planner"),
+    )
+    assert response.status_code == 202, response.text
+    handler = forecast_partition_handler(n_jobs=1)
+    for row in _events(session, "sop.demand.forecast.partition.requested.v1"):
+        handler(session, CloudEvent.model_validate(row.payload))
+    session.commit()
+
+
+def test_a_phase_out_and_its_successor_plan_the_pair_demand_once(
+    client: Any, token: Any, session: Session
+) -> None:
+    """OLD sells 40 a month, its successor NEW 20; OLD reaches EOL in 2026-12 after one
+    month of run-down. NEW's forecast is made on both histories: 60 a month (constant)."""
+    builders.product(
+        session,
+        "OLD",
+        family="G",
+        lifecycle="phase_out",
+        eol_date=date(2026, 12, 1),
+        rundown_months=1,
+        successor_code="NEW",
+    )
+    builders.product(session, "NEW", family="G")
+    builders.sales(session, "OLD", dict.fromkeys(HISTORY, 40.0))
+    builders.sales(session, "NEW", dict.fromkeys(HISTORY, 20.0))
+    _run_forecast(client, token, session)
+    plan = _create(client, token).json()
+    lines = _lines(client, token, plan["id"])
+    months = ("2026-10", "2026-11", "2026-12")
+    # OLD: its own 40, then 40 x 1/2 in the run-down month, nothing in its EOL month
+    assert [lines[("OLD", "S1", m)] for m in months] == [40, 20, 0]
+    # NEW: the pair's 60 minus what OLD still plans: 20, 40, 60
+    assert [lines[("NEW", "S1", m)] for m in months] == [20, 40, 60]
+    # the pair plans 180 over the three months (it planned 60 more before the rule:
+    # OLD's 40 + 20 counted in NEW's pair baseline too)
+    assert plan["total_quantity"] == pytest.approx(180.0)
+    summary = client.get(f"{PLANS}/{plan['id']}/summary", headers=token("viewer")).json()
+    assert [(r["month"], r["quantity"], r["baseline"]) for r in summary["items"]] == [
+        ("2026-10", 60.0, 60.0),
+        ("2026-11", 60.0, 60.0),
+        ("2026-12", 60.0, 60.0),
+    ]
+
+
 def test_an_empty_plan_cannot_be_submitted(client: Any, token: Any, session: Session) -> None:
     plan = DemandPlan(cycle="2026-10", version_no=1, created_by="test")
     session.add(plan)

@@ -25,6 +25,7 @@ def _product(code: str, **kw: object) -> dict[str, object]:
         "launch_curve": None,
         "launch_probability": 1.0,
         "rundown_months": 0,
+        "successor_code": None,
     }
     row.update(kw)
     return row
@@ -131,3 +132,78 @@ def test_grid_has_one_row_per_product_and_month(n_products: int) -> None:
     out = review(products, baseline, MONTHS)
     assert len(out) == n_products * 6
     np.testing.assert_allclose(out["adjusted"].to_numpy(), out["baseline"].to_numpy())
+
+
+class TestTransferToSuccessor:
+    """The transfer rule: the pair (phase-out + successor) plans the successor's pair
+    baseline once; the successor gets what its predecessor no longer plans."""
+
+    PRODUCTS = pd.DataFrame(
+        [
+            # EOL April with one month of run-down: Jan 1, Feb 1, Mar 1/2, none from April
+            _product(
+                "OLD",
+                lifecycle="phase_out",
+                eol_month="2027-04",
+                rundown_months=1,
+                successor_code="NEW",
+            ),
+            _product("NEW", successor_code=None),
+        ]
+    )
+    # NEW's forecast is made on OLD's history + its own (the pair): 150 a month
+    BASELINE = _baseline({"OLD": [100] * 6, "NEW": [150] * 6})
+
+    def test_overlap_months_by_hand(self) -> None:
+        out = review(self.PRODUCTS, self.BASELINE, MONTHS)
+        # OLD keeps its own forecast × run-down: 100, 100, 100 × 1/2, then nothing
+        assert _column(out, "OLD", "adjusted") == [100, 100, 50, 0, 0, 0]
+        # NEW: pair 150 minus what OLD still plans: 50, 50, 100, then the whole 150
+        assert _column(out, "NEW", "adjusted") == [50, 50, 100, 150, 150, 150]
+        # its baseline is its share of the pair baseline: 150 - 100
+        assert _column(out, "NEW", "baseline") == [50] * 6
+        # the pair plans 150 every month; before the rule it planned 250, 250, 200 in the
+        # overlap (OLD's 250 units counted twice)
+        pair = out.groupby("month")["adjusted"].sum().tolist()
+        assert pair == [150] * 6
+        assert out.groupby("month")["baseline"].sum().tolist() == [150] * 6
+
+    def test_a_successor_not_launched_yet_gets_nothing(self) -> None:
+        products = self.PRODUCTS.copy()
+        products.loc[products["code"] == "NEW", "launch_month"] = "2027-03"
+        out = review(products, self.BASELINE, MONTHS)
+        assert _column(out, "NEW", "adjusted") == [0, 0, 100, 150, 150, 150]
+        assert _column(out, "OLD", "adjusted") == [100, 100, 50, 0, 0, 0]
+
+    def test_a_pair_baseline_below_the_predecessor_floors_at_zero(self) -> None:
+        out = review(self.PRODUCTS, _baseline({"OLD": [100] * 6, "NEW": [80] * 6}), MONTHS)
+        assert _column(out, "NEW", "adjusted") == [0, 0, 30, 80, 80, 80]
+        assert _column(out, "NEW", "baseline") == [0] * 6
+
+    def test_an_npi_successor_from_an_analog_is_not_reduced(self) -> None:
+        products = pd.DataFrame(
+            [
+                _product("ANA"),
+                _product("OLD", lifecycle="phase_out", eol_month="2027-03", successor_code="N"),
+                _product("N", lifecycle="npi", analog_code="ANA", launch_curve=[1.0]),
+            ]
+        )
+        out = review(products, _baseline({"ANA": [40] * 6, "OLD": [100] * 6}), MONTHS)
+        assert _column(out, "N", "adjusted") == [40] * 6
+        assert _column(out, "OLD", "adjusted") == [100, 100, 0, 0, 0, 0]
+
+    def test_a_chain_resolves_link_by_link(self) -> None:
+        products = pd.DataFrame(
+            [
+                _product("A", lifecycle="phase_out", eol_month="2027-02", successor_code="B"),
+                _product("B", lifecycle="phase_out", eol_month="2027-04", successor_code="C"),
+                _product("C"),
+            ]
+        )
+        # A alone 10; B's pair (A + B) 30; C's pair (B + C) 50
+        out = review(products, _baseline({"A": [10] * 6, "B": [30] * 6, "C": [50] * 6}), MONTHS)
+        assert _column(out, "A", "adjusted") == [10, 0, 0, 0, 0, 0]
+        # B: 30 - A's 10 in January, the whole 30 after A's EOL, nothing from its own EOL
+        assert _column(out, "B", "adjusted") == [20, 30, 30, 0, 0, 0]
+        # C: 50 minus what B (net) still plans
+        assert _column(out, "C", "adjusted") == [30, 20, 20, 50, 50, 50]

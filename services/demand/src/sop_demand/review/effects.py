@@ -11,6 +11,16 @@ Rules (each one is a column operation on the product × month grid, no loop per 
 * End of life: demand stops in the month of ``eol_date`` (that month has none). With
   ``rundown_months`` = R the R months before it decline linearly: (E - m) / (R + 1), e.g. R=3
   gives 3/4, 2/4, 1/4. Lifecycle ``eol`` without a date has no demand at all.
+* Transfer to a successor (``successor_code``): a successor's statistical baseline is
+  forecast from its own history plus its predecessors' (the pair's demand), so each month
+  its plan is that pair baseline minus what its predecessors still plan that month (their
+  baseline × run-down), floored at 0, times its own launch gate. The pair never plans more
+  than the pair baseline: volume moves to the successor as the predecessor runs down, and
+  from the EOL month on the successor carries all of it. Its ``baseline`` column is its
+  share of the pair baseline (pair minus predecessors' baselines), so family baselines
+  count the history once too. An NPI successor planned from an analog is not reduced (its
+  volume does not come from the predecessor's history). Chains (A → B → C) resolve
+  link by link.
 * Promotions and price plans, per product or per family and month range: uplift percentages
   add up (10 % and 5 % make 15 %), a volume uplift is added (a family volume is split over
   its products in proportion to their quantity that month, the reconcile split), price
@@ -109,6 +119,48 @@ def lifecycle_factor(grid: pd.DataFrame, per_row: pd.DataFrame) -> np.ndarray:
     return np.where(dead, 0.0, factor)
 
 
+def transfer_to_successors(
+    products: pd.DataFrame,
+    baseline: np.ndarray,
+    planned: np.ndarray,
+    life: np.ndarray,
+    from_baseline: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(baseline, planned) per grid row with the predecessors' volume taken out of their
+    successors' pair baseline (the transfer rule of the module docstring).
+
+    Rows are product-major (``_grid``); ``from_baseline`` marks rows planned from their own
+    baseline (not an analog), the only ones the rule reduces.
+    """
+    if "successor_code" not in products or products["successor_code"].isna().all():
+        return baseline, planned
+    n_p = len(products)
+    n_m = len(baseline) // n_p if n_p else 0
+    position = pd.Series(np.arange(n_p), index=products["code"].to_numpy())
+    successor = position.reindex(products["successor_code"].to_numpy()).to_numpy()
+    has = np.repeat(~np.isnan(successor), n_m)  # rows of a product with a known successor
+    target = (np.repeat(np.nan_to_num(successor, nan=0).astype(np.int64), n_m) * n_m) + np.tile(
+        np.arange(n_m), n_p
+    )
+    target = target[has]
+    receives = np.zeros(len(baseline), dtype=bool)
+    receives[target] = True
+    receives &= from_baseline
+    net_base, net_planned = baseline.copy(), planned.copy()
+    # one pass per link of the longest chain (usually one); stops when nothing moves
+    for _ in range(n_p):
+        kept_base = np.zeros(len(baseline))
+        kept_planned = np.zeros(len(baseline))
+        np.add.at(kept_base, target, net_base[has])
+        np.add.at(kept_planned, target, net_planned[has])
+        new_base = np.where(receives, np.maximum(baseline - kept_base, 0.0), baseline)
+        new_planned = np.where(receives, np.maximum(baseline - kept_planned, 0.0) * life, planned)
+        if np.array_equal(new_base, net_base) and np.array_equal(new_planned, net_planned):
+            break
+        net_base, net_planned = new_base, new_planned
+    return net_base, net_planned
+
+
 def review(
     products: pd.DataFrame,
     baseline: pd.DataFrame,
@@ -159,6 +211,7 @@ def review(
 
     life = lifecycle_factor(grid, per_row)
     quantity = np.where(npi_rows, npi_if_launched * probability, base_q) * life
+    base_q, quantity = transfer_to_successors(products, base_q, quantity, life, ~npi_rows)
 
     out = pd.DataFrame(
         {

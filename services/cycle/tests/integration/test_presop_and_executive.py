@@ -380,7 +380,9 @@ class TestKpis:
     def test_forecast_accuracy_and_bias_across_cycles(
         self, client: Any, token: Any, session: Session
     ) -> None:
-        # Lag 1, month 2031-11: forecasts from cycle 2031-10 (A 120, B 50) against the
+        # Lag = target month − last month of actuals; cycle C plans with actuals up to
+        # C − 1, so its plan is at lag 1 for C (the cycle month) and lag 2 for C + 1.
+        # Lag 2, month 2031-11: forecasts from cycle 2031-10 (A 120, B 50) against the
         # actuals reported in 2031-12 (A 100, B 60): WAPE = (20 + 10) / 160 = 0.1875
         # → accuracy 0.8125; bias = (20 − 10) / 160 = 0.0625.
         snapshots = [
@@ -402,18 +404,25 @@ class TestKpis:
                 )
             )
         session.commit()
+        lag2 = client.get("/api/v1/kpis?from=2031-01&lag=2", headers=token("viewer")).json()
+        assert [p["month"] for p in lag2["points"]] == ["2031-10", "2031-11", "2031-12"]
+        assert lag2["points"][0]["forecast_accuracy"] is None
+        assert lag2["points"][1]["forecast_accuracy"] == pytest.approx(0.8125)
+        assert lag2["points"][1]["forecast_bias"] == pytest.approx(0.0625)
+        assert lag2["points"][2]["forecast_accuracy"] is None  # no actuals of 2031-12 yet
+        assert lag2["points"][1]["fill_rate"] == 0.97
+        # Lag 1 (the default), the cycle month: 2031-10 plan 100 vs 90 → 1 − 10/90;
+        # 2031-11: A 110 vs 100 (B has no plan of cycle 2031-11) → 0.9, bias +0.1
         lag1 = client.get("/api/v1/kpis?from=2031-01&to=2031-12", headers=token("viewer")).json()
-        assert [p["month"] for p in lag1["points"]] == ["2031-10", "2031-11", "2031-12"]
-        assert lag1["points"][0]["forecast_accuracy"] is None
-        assert lag1["points"][1]["forecast_accuracy"] == pytest.approx(0.8125)
-        assert lag1["points"][1]["forecast_bias"] == pytest.approx(0.0625)
+        assert lag1["lag"] == 1
+        assert lag1["points"][0]["forecast_accuracy"] == pytest.approx(1 - 10 / 90)
+        assert lag1["points"][1]["forecast_accuracy"] == pytest.approx(0.9)
+        assert lag1["points"][1]["forecast_bias"] == pytest.approx(0.1)
         assert lag1["points"][2]["forecast_accuracy"] is None  # no actuals of 2031-12 yet
-        assert lag1["points"][1]["fill_rate"] == 0.97
-        # Lag 0: 2031-10 plan 100 vs 90 → 1 − 10/90; 2031-11: A 110 vs 100 (B has no lag-0 plan)
-        lag0 = client.get("/api/v1/kpis?from=2031-01&lag=0", headers=token("viewer")).json()
-        assert lag0["points"][0]["forecast_accuracy"] == pytest.approx(1 - 10 / 90)
-        assert lag0["points"][1]["forecast_accuracy"] == pytest.approx(0.9)
-        assert lag0["points"][1]["forecast_bias"] == pytest.approx(0.1)
+        # lag 0 would be a month whose actuals the plan already had: no such forecast
+        refused = client.get("/api/v1/kpis?lag=0", headers=token("viewer"))
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["field"] == "query.lag"
 
     def test_refresh_is_a_job_for_approved_cycles_only(
         self, client: Any, token: Any, cycle: None

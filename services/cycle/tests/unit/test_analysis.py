@@ -57,6 +57,22 @@ def test_kpis_match_the_hand_worked_numbers() -> None:
     assert figures["peak_utilisation"] == pytest.approx(1.10)
     assert figures["revenue_vs_budget"] == pytest.approx(5800 / 6300 - 1)
     assert figures["quantity_vs_budget"] == pytest.approx(400 / 410 - 1)
+    assert figures["budget_coverage"] == 1.0
+
+
+def test_budget_is_compared_only_where_there_is_one() -> None:
+    # a budget for January only: revenue A 2000 × 180/200 = 1800 + B 1500 = 3300 against
+    # 1900 + 1800 = 3700; demand 200 + 50 = 250 against 190 + 60 = 250. December's revenue
+    # (1000 + 1500) is not set against an absent budget (it gave 5800 / 3700 − 1 = +57 %).
+    demand = demand_summary()
+    for item in demand["items"]:
+        if item["month"] == "2026-12":
+            item["budget_quantity"] = item["budget_revenue"] = None
+    *_, figures, _, _ = _run(demand=demand)
+    assert figures["budget_revenue"] == 3700
+    assert figures["revenue_vs_budget"] == pytest.approx(3300 / 3700 - 1)
+    assert figures["quantity_vs_budget"] == pytest.approx(0.0)
+    assert figures["budget_coverage"] == 0.5
 
 
 def test_family_month_rows_and_monthly_totals() -> None:

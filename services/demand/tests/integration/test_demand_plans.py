@@ -488,6 +488,9 @@ class TestViews:
         assert total["variance_quantity"] == pytest.approx(-76.0)
         assert total["variance_revenue"] == pytest.approx(-50.0)
         assert total["variance_quantity_pct"] == pytest.approx(-76 / 1320 * 100)
+        # every month budgeted: the whole LE is compared
+        assert (total["budget_coverage"], total["budget_months"]) == (1.0, 12)
+        assert total["compared_quantity"] == pytest.approx(total["le_quantity"])
         november = next(r for r in le["items"] if r["month"] == "2026-11")
         assert (november["source"], november["quantity"], november["variance_quantity"]) == (
             "plan",
@@ -497,6 +500,47 @@ class TestViews:
         march = next(r for r in le["items"] if r["month"] == "2026-03")
         assert (march["source"], march["quantity"], march["revenue"]) == ("actual", 100.0, 1550.0)
         assert [f["family"] for f in le["families"]] == ["F"]
+
+    def test_latest_estimate_compares_only_budgeted_months(self, client: Any, token: Any) -> None:
+        # a budget for December only (the case: it reported +1,300 % before)
+        client.post(
+            "/api/v1/demand-budgets",
+            json=[{"family": "F", "month": "2026-12", "quantity": 110, "revenue": 1600}],
+            headers=token("integration"),
+        )
+        plan = _create(client, token).json()
+        le = client.get(
+            f"{PLANS}/{plan['id']}/latest-estimate", params={"year": 2026}, headers=token("viewer")
+        ).json()
+        total = le["total"]
+        # the LE is still the whole year: 9 × 100 actuals + plan 100 + 107.5 + 115
+        assert total["le_quantity"] == pytest.approx(1222.5)
+        # only December has a budget: one month of the one family's twelve
+        assert (total["budget_months"], total["budget_coverage"]) == (1, pytest.approx(1 / 12))
+        # compared like for like: December's plan 115 (revenue 1,700) against 110 (1,600)
+        assert (total["compared_quantity"], total["compared_revenue"]) == pytest.approx(
+            (115.0, 1700.0)
+        )
+        assert (total["budget_quantity"], total["budget_revenue"]) == (110.0, 1600.0)
+        assert total["variance_quantity"] == pytest.approx(5.0)
+        assert total["variance_quantity_pct"] == pytest.approx(5 / 110 * 100)  # not +1,011 %
+        assert total["variance_revenue_pct"] == pytest.approx(100 / 1600 * 100)
+        (family,) = le["families"]
+        assert (family["family"], family["budget_coverage"]) == ("F", pytest.approx(1 / 12))
+        # months without budget say so (null), they are not a budget of 0
+        march = next(r for r in le["items"] if r["month"] == "2026-03")
+        assert (march["budget_quantity"], march["variance_quantity"]) == (None, None)
+        december = next(r for r in le["items"] if r["month"] == "2026-12")
+        assert december["variance_quantity"] == pytest.approx(5.0)
+
+    def test_latest_estimate_without_budget_has_no_variance(self, client: Any, token: Any) -> None:
+        plan = _create(client, token).json()
+        total = client.get(f"{PLANS}/{plan['id']}/latest-estimate", headers=token("viewer")).json()[
+            "total"
+        ]
+        assert (total["budget_coverage"], total["budget_months"]) == (0.0, 0)
+        assert (total["budget_quantity"], total["variance_quantity"]) == (None, None)
+        assert total["variance_quantity_pct"] is None
 
 
 def test_lines_of_an_unknown_plan_are_404(client: Any, token: Any) -> None:

@@ -96,6 +96,16 @@ class TestAccuracy:
         assert (lag2["wape"], lag2["bias"], lag2["mase"]) == pytest.approx((0.2, -0.2, 25 / 12))
         assert (lag3["wape"], lag3["mase"]) == (0.0, 0.0)
 
+    def test_lag_1_is_the_cycle_month(self, client: Any, token: Any) -> None:
+        # one meaning of lag everywhere (docs/CONTRACTS.md, cycle's /kpis too): target month
+        # minus the last month of actuals; cycle 2026-10 has actuals to 2026-09
+        rows = _rows(client, token, by=["lag", "month"], product="A")
+        assert [(r["lag"], r["month"]) for r in rows] == [
+            (1, "2026-10"),
+            (2, "2026-11"),
+            (3, "2026-12"),
+        ]
+
     def test_overall_and_by_family(self, client: Any, token: Any) -> None:
         [overall] = _rows(client, token, product="A", by=[])
         assert overall["n"] == 3

@@ -189,6 +189,12 @@ def test_supply_le_against_budget(world: Any, plan: str) -> None:
         toys["variance_value"],
     ) == (300, 1500, 50, 250)
     assert rows[("BIKES", "2027-03")]["budget_volume"] is None
+    # like for like: no variance where there is no budget (not LE − 0), and the coverage
+    # says how much was compared: BIKES Jan, BIKES Feb, TOYS Jan of 2 families × 4 months
+    assert rows[("BIKES", "2027-03")]["variance_volume"] is None
+    assert rows[("TOYS", "2027-02")]["variance_value"] is None
+    assert by_family["budget_coverage"] == pytest.approx(3 / 8)
+    assert by_family["budget_months"] == ["2027-01", "2027-02"]
 
     # Product level: every planned item (FG1, FG2, FG3) and every budgeted one (FG4), budget
     # null where the item has no row in the month. LE: FG1 made 100 a month; FG2 receipts
@@ -196,6 +202,8 @@ def test_supply_le_against_budget(world: Any, plan: str) -> None:
     # (30, 20), Mar 20 - 10 = 10 -> receive 40 -> 50, Apr 50 - 10 = 40 -> receive 10.
     by_product = world.get(f"supply-plans/{plan}/budget-comparison", level="product")
     assert by_product["total"] == 4
+    # FG1 Jan, FG2 Jan, FG3 Feb, FG4 Feb of 4 items × 4 months
+    assert by_product["budget_coverage"] == pytest.approx(4 / 16)
     got = {(r["key"], r["month"]): (r["le_volume"], r["budget_volume"]) for r in by_product["rows"]}
     fg1, fg2, fg3, fg4 = (world.code(c) for c in ("FG1", "FG2", "FG3", "FG4"))
     assert [got[(fg1, m)] for m in MONTHS] == [(100, 70), (100, None), (100, None), (100, None)]

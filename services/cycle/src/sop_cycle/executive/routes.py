@@ -198,6 +198,14 @@ def kpi_series(
     end: Annotated[
         str | None, Query(alias="to", pattern=r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$")
     ] = None,
-    lag: Annotated[int, Query(ge=0, le=3, description="Forecast lag in months")] = 1,
+    lag: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=4,
+            description="Forecast lag in months: target month − last month of actuals the "
+            "plan was made with; 1 = the cycle month (the plan of cycle M for month M)",
+        ),
+    ] = 1,
 ) -> KpiSeries:
     return service.kpi_series(session, start=start, end=end, lag=lag)

@@ -94,7 +94,8 @@ class KpiPoint(BaseModel):
     fill_rate: float | None
     unmet_demand: float | None
     forecast_accuracy: float | None = Field(
-        description="1 − WAPE of the plan made `lag` cycles earlier for this month, vs actuals"
+        description="1 − WAPE of the plan made at `lag` for this month, vs actuals (lag 1: "
+        "the plan of this month's own cycle; lag 2: the cycle before)"
     )
     forecast_bias: float | None = Field(description="Σ(forecast − actual) / Σactual")
     inventory_days: float | None

@@ -367,15 +367,19 @@ def _long(rows: list[CycleKpi], attribute: str) -> pd.DataFrame:
 
 
 def forecast_accuracy(rows: list[CycleKpi], lag: int) -> pd.DataFrame:
-    """Per target month: 1 − WAPE and bias of the plan approved ``lag`` cycles before it.
+    """Per target month M: 1 − WAPE and bias of the plan approved at lag ``lag`` for M.
 
+    One meaning of lag in every service (docs/CONTRACTS.md): lag = target month − the last
+    month of actuals the plan was made with. A cycle plans with actuals up to the month
+    before it, so the plan of cycle C is at lag 1 for month C (the cycle month), at lag 2
+    for C + 1, and month M at lag L is read from the plan of cycle M − (L − 1).
     Actuals are the latest reported for each family × month across the snapshots.
     """
     plans, actuals = _long(rows, "plan_quantities"), _long(rows, "actual_quantities")
     if plans.empty or actuals.empty:
         return pd.DataFrame(columns=["month", "forecast_accuracy", "forecast_bias"])
     actuals = actuals.sort_values("cycle").drop_duplicates(["family", "month"], keep="last")
-    plans = plans[plans["month"] == plans["cycle"].map(lambda c: shift_month(c, lag))]
+    plans = plans[plans["month"] == plans["cycle"].map(lambda c: shift_month(c, lag - 1))]
     both = plans.merge(actuals, on=["family", "month"], suffixes=("_f", "_a"))
     if both.empty:
         return pd.DataFrame(columns=["month", "forecast_accuracy", "forecast_bias"])

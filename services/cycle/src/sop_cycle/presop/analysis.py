@@ -138,8 +138,12 @@ def kpis(recon: pd.DataFrame, util: pd.DataFrame, months: pd.DataFrame) -> dict[
     daily_cogs = cogs / (n_months * DAYS_PER_MONTH)
     load = _sum(util["load_hours"]) if not util.empty else None
     avail = _sum(util["available_hours"]) if not util.empty else None
+    # like for like (CONTRACTS.md): only the family × month cells that have a budget
     budget_revenue = _sum(recon["budget_revenue"])
     budget_quantity = _sum(recon["budget_quantity"])
+    compared_revenue = float(recon.loc[recon["budget_revenue"].notna(), "revenue"].sum())
+    compared_demand = float(recon.loc[recon["budget_quantity"].notna(), "demand"].sum())
+    cells = len(recon)
     return {
         "demand_quantity": demand,
         "supply_quantity": float(recon["supply"].sum()),
@@ -158,9 +162,10 @@ def kpis(recon: pd.DataFrame, util: pd.DataFrame, months: pd.DataFrame) -> dict[
         "utilisation": (load / avail) if load is not None and avail else None,
         "peak_utilisation": float(util["utilisation"].max()) if not util.empty else None,
         "budget_revenue": budget_revenue,
-        "revenue_vs_budget": (revenue / budget_revenue - 1) if budget_revenue else None,
+        "revenue_vs_budget": (compared_revenue / budget_revenue - 1) if budget_revenue else None,
         "budget_quantity": budget_quantity,
-        "quantity_vs_budget": (demand / budget_quantity - 1) if budget_quantity else None,
+        "quantity_vs_budget": (compared_demand / budget_quantity - 1) if budget_quantity else None,
+        "budget_coverage": float(recon["budget_revenue"].notna().sum() / cells) if cells else None,
     }
 
 

@@ -206,7 +206,8 @@ def latest_estimate(
 
     Months before ``first_plan_month`` come from actuals, the others from the plan.
     ``actuals``/``plan``: family, month, quantity, revenue; ``budget``: family, month,
-    budget_quantity, budget_revenue.
+    budget_quantity, budget_revenue. Budget and variance are NaN where the family has no
+    budget in the month (nothing to compare with, not a budget of 0).
     """
     actual_part = actuals[actuals["month"] < first_plan_month].assign(source="actual")
     plan_part = plan[plan["month"] >= first_plan_month].assign(source="plan")
@@ -223,20 +224,36 @@ def latest_estimate(
     out = grid.merge(le, on=["family", "month"], how="left").merge(
         budget, on=["family", "month"], how="left"
     )
-    for column in ("quantity", "revenue", "budget_quantity", "budget_revenue"):
+    for column in ("quantity", "revenue"):
         out[column] = out[column].fillna(0.0).astype(float)
+    for column in ("budget_quantity", "budget_revenue"):
+        out[column] = out[column].astype(float)
     out["variance_quantity"] = out["quantity"] - out["budget_quantity"]
     out["variance_revenue"] = out["revenue"] - out["budget_revenue"]
     return out
 
 
 def latest_estimate_totals(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per family (and TOTAL): actual, plan, LE, budget, variance and variance %."""
+    """Per family (and TOTAL): actual, plan, LE, and the like-for-like budget comparison.
+
+    LE is the whole year (actuals + plan). The variance compares only the family × month
+    cells that have a budget: ``compared_*`` is the LE over those cells, the variance is
+    ``compared − budget`` (NaN when nothing is budgeted), ``budget_coverage`` the share of
+    the year's cells with a budget and ``budget_months`` how many months have one.
+    """
+    budgeted = rows["budget_quantity"].notna().to_numpy()
     frame = rows.assign(
         actual_quantity=np.where(rows["source"] == "actual", rows["quantity"], 0.0),
         actual_revenue=np.where(rows["source"] == "actual", rows["revenue"], 0.0),
         plan_quantity=np.where(rows["source"] == "plan", rows["quantity"], 0.0),
         plan_revenue=np.where(rows["source"] == "plan", rows["revenue"], 0.0),
+        compared_quantity=np.where(budgeted, rows["quantity"], 0.0),
+        compared_revenue=np.where(budgeted, rows["revenue"], 0.0),
+        budget_quantity=rows["budget_quantity"].fillna(0.0),
+        budget_revenue=rows["budget_revenue"].fillna(0.0),
+        budgeted_cells=budgeted.astype(float),
+        cells=1.0,
+        budgeted_month=np.where(budgeted, rows["month"], None),
     )
     sums = [
         "actual_quantity",
@@ -245,21 +262,33 @@ def latest_estimate_totals(rows: pd.DataFrame) -> pd.DataFrame:
         "plan_revenue",
         "quantity",
         "revenue",
+        "compared_quantity",
+        "compared_revenue",
         "budget_quantity",
         "budget_revenue",
+        "budgeted_cells",
+        "cells",
     ]
-    per_family = frame.groupby("family", as_index=False)[sums].sum()
-    total = per_family[sums].sum().to_frame().T.assign(family="TOTAL")
+    per_family = frame.groupby("family", as_index=False).agg(
+        **{c: (c, "sum") for c in sums}, budget_months=("budgeted_month", "nunique")
+    )
+    total = (
+        per_family[sums]
+        .sum()
+        .to_frame()
+        .T.assign(family="TOTAL", budget_months=frame["budgeted_month"].nunique())
+    )
     out = pd.concat([per_family, total], ignore_index=True).rename(
         columns={"quantity": "le_quantity", "revenue": "le_revenue"}
     )
-    out["variance_quantity"] = out["le_quantity"] - out["budget_quantity"]
-    out["variance_revenue"] = out["le_revenue"] - out["budget_revenue"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["variance_quantity_pct"] = (
-            100.0 * out["variance_quantity"] / out["budget_quantity"]
-        ).where(out["budget_quantity"] != 0)
-        out["variance_revenue_pct"] = (
-            100.0 * out["variance_revenue"] / out["budget_revenue"]
-        ).where(out["budget_revenue"] != 0)
-    return out
+    any_budget = out["budgeted_cells"] > 0
+    out["budget_coverage"] = np.where(out["cells"] > 0, out["budgeted_cells"] / out["cells"], 0.0)
+    out["budget_months"] = out["budget_months"].astype(int)
+    for measure in ("quantity", "revenue"):
+        budget = out[f"budget_{measure}"].where(any_budget)
+        variance = out[f"compared_{measure}"].where(any_budget) - budget
+        out[f"budget_{measure}"] = budget
+        out[f"variance_{measure}"] = variance
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"variance_{measure}_pct"] = (100.0 * variance / budget).where(budget != 0)
+    return out.drop(columns=["budgeted_cells", "cells"])

@@ -161,10 +161,10 @@ class LatestEstimateRow(BaseModel):
     source: Literal["actual", "plan"]
     quantity: float
     revenue: float
-    budget_quantity: float
-    budget_revenue: float
-    variance_quantity: float = Field(description="LE minus budget")
-    variance_revenue: float
+    budget_quantity: float | None = Field(description="Null: the family has no budget this month")
+    budget_revenue: float | None
+    variance_quantity: float | None = Field(description="LE minus budget; null without budget")
+    variance_revenue: float | None
 
 
 class LatestEstimateTotal(BaseModel):
@@ -175,10 +175,20 @@ class LatestEstimateTotal(BaseModel):
     plan_revenue: float
     le_quantity: float = Field(description="Actuals year-to-date plus plan for the rest")
     le_revenue: float
-    budget_quantity: float
-    budget_revenue: float
-    variance_quantity: float
-    variance_revenue: float
+    budget_coverage: float = Field(
+        description="Share of the year's family × month cells that have a budget (1 = all; "
+        "1/12 = one month of one family); only those cells are compared"
+    )
+    budget_months: int = Field(description="Months of the year with a budget")
+    compared_quantity: float = Field(
+        description="LE over the family × month cells that have a budget (the like-for-like "
+        "figure the variance uses)"
+    )
+    compared_revenue: float
+    budget_quantity: float | None = Field(description="Null when nothing is budgeted")
+    budget_revenue: float | None
+    variance_quantity: float | None = Field(description="compared_quantity − budget_quantity")
+    variance_revenue: float | None
     variance_quantity_pct: float | None
     variance_revenue_pct: float | None
 

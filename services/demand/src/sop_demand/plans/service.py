@@ -558,8 +558,18 @@ def summary(session: Session, *, plan_id: uuid.UUID) -> PlanSummary:
     )
 
 
+#: Budget and variance columns of the latest estimate: null where nothing is budgeted.
+NULLABLE = frozenset(
+    f"{kind}_{measure}{suffix}"
+    for kind in ("budget", "variance")
+    for measure in ("quantity", "revenue")
+    for suffix in ("", "_pct")
+)
+
+
 def latest_estimate(session: Session, *, plan_id: uuid.UUID, year: int | None) -> LatestEstimate:
-    """Actuals year-to-date plus the plan for the rest of the year, against budget."""
+    """Actuals year-to-date plus the plan for the rest of the year, against budget: like
+    for like, only the family × month cells that have a budget are compared."""
     plan = get_plan(session, plan_id=plan_id)
     year = year or int(plan.cycle[:4])
     months = month_range(f"{year:04d}-01", 12)
@@ -577,16 +587,17 @@ def latest_estimate(session: Session, *, plan_id: uuid.UUID, year: int | None) -
     totals = build.latest_estimate_totals(rows)
     actual_months = [m for m in months if m < plan.cycle]
     records = [
-        LatestEstimateTotal(
-            **{k: (_none_if_nan(v) if k.endswith("_pct") else v) for k, v in r.items()}
-        )
+        LatestEstimateTotal(**{k: _none_if_nan(v) if k in NULLABLE else v for k, v in r.items()})
         for r in totals.to_dict("records")
     ]
     return LatestEstimate(
         plan_id=plan.id,
         year=year,
         actuals_through=actual_months[-1] if actual_months else None,
-        items=[LatestEstimateRow(**r) for r in rows.to_dict("records")],
+        items=[
+            LatestEstimateRow(**{k: _none_if_nan(v) if k in NULLABLE else v for k, v in r.items()})
+            for r in rows.to_dict("records")
+        ],
         families=[r for r in records if r.family != "TOTAL"],
         total=next(r for r in records if r.family == "TOTAL"),
     )

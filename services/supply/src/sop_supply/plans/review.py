@@ -104,7 +104,10 @@ BUDGET_RULE = (
     "family row and its product rows is not double counted); keys are every family planned "
     "or budgeted. Product level: every item planned (products and materials) and every item "
     "with a budget row in the plan's months; budget and variance are null where the item has "
-    "no budget row in the month (family rows are not split down to products)."
+    "no budget row in the month (family rows are not split down to products). Compared like "
+    "for like: a variance exists only in a key × month that has a budget; `budget_coverage` "
+    "is the share of all keys × the plan's months that have one, `budget_months` the months "
+    "with any budget."
 )
 
 
@@ -174,9 +177,12 @@ def budget_comparison(
                     "inventory_value": inventory,
                 }
             )
+    budgeted = {(k, m) for k, m in budget if m in months}
     return {
         "plan_id": plan_id,
         "level": level,
+        "budget_coverage": len(budgeted) / (len(keys) * len(months)) if keys and months else 0.0,
+        "budget_months": sorted({m for _, m in budgeted}),
         "rows": out,
         "total": len(keys),
         "limit": limit,

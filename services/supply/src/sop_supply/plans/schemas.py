@@ -296,6 +296,10 @@ class BudgetRow(BaseModel):
 class BudgetComparison(BaseModel):
     plan_id: uuid.UUID
     level: Literal["family", "product"]
+    budget_coverage: float = Field(
+        description="Share of the keys × plan months with a budget (only those are compared)"
+    )
+    budget_months: list[str] = Field(description="The plan's months with any budget")
     rows: list[BudgetRow]
     total: int
     limit: int

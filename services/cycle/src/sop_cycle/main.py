@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sop_cycle import models  # noqa: F401  (register the tables before the app starts)
 from sop_cycle.consumers.handlers import consumers
 from sop_cycle.cycles.routes import router as cycles_router
+from sop_cycle.cycles.watch import overdue_watcher
 from sop_cycle.executive.routes import kpi_router
 from sop_cycle.executive.routes import router as executive_router
 from sop_cycle.executive.service import KPI_JOB, snapshot_kpis
@@ -39,6 +40,12 @@ def create_app(
     """``peer_transport`` replaces the network under the peer clients (tests fake the peers)."""
     settings = settings or get_settings()
     peers = Peers.from_settings(settings, transport=peer_transport)
+
+    def start_overdue_watcher(app: FastAPI) -> None:
+        if settings.run_workers:  # one per worker process, like the relay and the consumers
+            watcher = overdue_watcher(app.state.engine, settings.overdue_check_seconds)
+            app.state.workers.start("cycle-overdue", watcher)
+
     app = create_service_app(
         settings,
         title="S&OP cycle service",
@@ -56,6 +63,7 @@ def create_app(
         consumers=consumers(),
         openapi_tags=TAGS,
         job_handlers={KPI_JOB: partial(snapshot_kpis, peers=peers, settings=settings)},
+        on_startup=start_overdue_watcher,
     )
     app.state.peers = peers
     return app

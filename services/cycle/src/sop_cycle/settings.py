@@ -62,6 +62,8 @@ class CycleSettings(ServiceSettings):
     fill_rate_target: float = 0.98
     utilisation_limit: float = 1.0
     budget_tolerance: float = 0.05
+    #: How often the overdue watcher announces steps past their due date (seconds).
+    overdue_check_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("step_working_days")
     @classmethod

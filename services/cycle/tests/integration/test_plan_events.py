@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from sop_cycle.plans.models import PlanRecord
+from sop_shared.outbox.models import OutboxEvent
 
 from ..builders import deliver, full_chain, plan_event
 from ..fakes import FakePeers
@@ -82,46 +83,71 @@ class TestForward:
         assert [p["plan_id"] for p in plans["items"]] == ["D-up"]
 
 
+def _notices(session: Session, kind: str) -> list[dict[str, Any]]:
+    """The data of the step notices of ``kind`` in the outbox, in order."""
+    rows = session.exec(select(OutboxEvent).order_by(col(OutboxEvent.seq))).all()
+    return [r.payload["data"] for r in rows if r.event_type == f"sop.cycle.step.{kind}.v1"]
+
+
 class TestStaleness:
-    def test_late_demand_change_after_supply_review_makes_steps_4_to_7_stale(
+    def test_a_newer_demand_plan_reopens_what_rested_on_the_older_one(
         self, client: Any, token: Any, session: Session, cycle: None
     ) -> None:
         full_chain(session, tag="1")
         _complete(client, token, "data_gathering", "product_review", "demand_review")
         _complete(client, token, "supply_review")
-        # step 5 onwards are merely ready; a demand plan v2 arrives late
+        # step 5 and 6 are merely ready, step 7 not started; a demand plan v2 arrives late
         deliver(session, plan_event("demand", "D2", version=2, totals={"quantity": 1200.0}))
         status = _status(client, token)
         assert status == {
             "data_gathering": "completed",
             "product_review": "completed",
-            "demand_review": "completed",
+            # completed on D1: reopened, and ready again on D2 (its input is here)
+            "demand_review": "ready",
+            # completed on S1 (from D1): stale until a supply plan of D2 arrives
             "supply_review": "stale",
-            "production_review": "stale",
-            "pre_sop": "stale",
-            "executive_sop": "stale",
+            # ready on the old chain, never completed: back to waiting, not stale
+            "production_review": "not_started",
+            "pre_sop": "not_started",
+            # never started: nothing to be stale about
+            "executive_sop": "not_started",
+        }
+        demand_review = client.get(f"{BASE}/steps/demand_review", headers=token("viewer")).json()
+        assert demand_review["basis"]["demand"] == {
+            "plan_id": "D2",
+            "version": 2,
+            "status": "submitted",
         }
         trail = client.get(f"{BASE}/audit", headers=token("viewer")).json()["items"]
         stale = [t for t in trail if t["action"] == "stale"]
-        assert [t["step"] for t in stale] == [
-            "supply_review",
-            "production_review",
-            "pre_sop",
-            "executive_sop",
+        assert [(t["step"], t["from_status"]) for t in stale] == [
+            ("demand_review", "completed"),
+            ("supply_review", "completed"),
         ]
         assert {t["actor"] for t in stale} == {"/sop/demand"}
         assert {t["reason"] for t in stale} == {
             "sop.demand.plan.changed.v1: demand plan D2 v2 (submitted)"
         }
-        assert stale[0]["from_status"] == "completed"
+        retracted = [(t["step"], t["from_status"]) for t in trail if t["action"] == "retract"]
+        assert retracted == [("production_review", "ready"), ("pre_sop", "ready")]
+        # the owners hear of it: one stale notice per step, with the owner and a link
+        notices = _notices(session, "stale")
+        assert [(n["step"], n["owner_role"], n["notice"]) for n in notices] == [
+            ("demand_review", "demand_planner", "stale"),
+            ("supply_review", "supply_planner", "stale"),
+        ]
+        assert notices[1]["link"] == f"{BASE}/steps/supply_review"
+        assert notices[1]["reason"] == "sop.demand.plan.changed.v1: demand plan D2 v2 (submitted)"
 
-        # the new chain makes the stale steps ready again, one by one
+        # the new chain makes the steps ready again, one by one
         deliver(session, plan_event("supply", "S2", upstream="D2"))
         status = _status(client, token)
         assert status["supply_review"] == "ready"
-        assert status["production_review"] == "stale"
+        assert status["production_review"] == "not_started"
+        deliver(session, plan_event("production", "P2", upstream="S2"))
+        assert _status(client, token)["production_review"] == "ready"
 
-    def test_completed_steps_stale_after_a_late_change_in_a_fully_completed_cycle(
+    def test_a_step_not_yet_started_never_goes_stale(
         self, client: Any, token: Any, session: Session, cycle: None
     ) -> None:
         full_chain(session, tag="1")
@@ -135,16 +161,29 @@ class TestStaleness:
             "production_review",
             "pre_sop",
         )
+        assert _status(client, token)["executive_sop"] == "not_started"
         deliver(session, plan_event("production", "P1b", version=2, upstream="S1"))
         status = _status(client, token)
-        assert status["production_review"] == "completed"  # its own plan kind: not stale
-        assert (status["pre_sop"], status["executive_sop"]) == ("stale", "stale")
+        # production review was completed on P1: reopened, ready on P1b
+        assert status["production_review"] == "ready"
+        assert status["pre_sop"] == "stale"
+        assert status["executive_sop"] == "not_started"  # it was shown stale before
+        assert [n["step"] for n in _notices(session, "stale")] == ["production_review", "pre_sop"]
         # supply answers the new production plan: the pre-S&OP inputs are ready again
         deliver(
             session, plan_event("supply", "S1d", version=3, status="constrained", upstream="D1")
         )
         status = _status(client, token)
-        assert (status["pre_sop"], status["executive_sop"]) == ("ready", "stale")
+        assert (status["pre_sop"], status["executive_sop"]) == ("ready", "not_started")
+
+    def test_the_same_plan_again_reopens_nothing(
+        self, client: Any, token: Any, session: Session, cycle: None
+    ) -> None:
+        full_chain(session, tag="1")
+        _complete(client, token, "data_gathering", "product_review", "demand_review")
+        deliver(session, plan_event("demand", "D1"))  # a repeat of the plan it rests on
+        assert _status(client, token)["demand_review"] == "completed"
+        assert _notices(session, "stale") == []
 
     def test_supply_of_an_old_chain_changes_nothing(
         self, client: Any, token: Any, session: Session, cycle: None
@@ -201,8 +240,10 @@ class TestReopen:
         status = _status(client, token)
         assert status["product_review"] == "in_progress"
         assert status["demand_review"] == status["supply_review"] == "stale"
-        assert status["executive_sop"] == "stale"
+        # only completed steps go stale: the ones never completed keep their status
+        assert (status["production_review"], status["executive_sop"]) == ("ready", "not_started")
         assert status["data_gathering"] == "completed"
+        assert [n["step"] for n in _notices(session, "stale")] == ["demand_review", "supply_review"]
         trail = client.get(f"{BASE}/audit?step=supply_review", headers=token("viewer")).json()
         assert trail["items"][-1]["reason"] == "product_review reopened: NPI launch date moved"
         assert trail["items"][-1]["actor"] == "carla"

@@ -293,7 +293,7 @@ class TestApproval:
             "supply_review": "in_progress",
             "production_review": "stale",
             "pre_sop": "stale",
-            "executive_sop": "stale",
+            "executive_sop": "not_started",  # never completed: nothing to be stale about
         }
         trail = client.get(f"{BASE}/audit?step=supply_review", headers=token("viewer")).json()
         last = trail["items"][-1]

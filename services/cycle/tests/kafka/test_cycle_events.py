@@ -20,14 +20,16 @@ from sop_cycle.consumers.handlers import plan_consumer
 from sop_cycle.cycles import service as cycles
 from sop_cycle.cycles.models import StepTransition
 from sop_cycle.cycles.schemas import CycleCreate
+from sop_cycle.cycles.watch import check_overdue
 from sop_cycle.cycles.workflow import Action
 from sop_cycle.plans.models import PlanRecord
 from sop_cycle.scenarios import service as scenarios
 from sop_cycle.scenarios.schemas import ScenarioCreate, ScenarioParameters
-from sop_cycle.settings import CycleSettings
+from sop_cycle.settings import STEP_NAMES, CycleSettings
 from sop_shared.auth import Caller, Role
 from sop_shared.broker import EmbeddedBroker
 from sop_shared.db import transaction
+from sop_shared.events.catalog import StepNoticeData
 from sop_shared.inbox import ConsumerRunner
 from sop_shared.kafka import ensure_topics
 from sop_shared.outbox import OutboxRelay
@@ -217,3 +219,39 @@ def test_scenario_and_step_events_reach_the_cycle_topic(
     scenario = next(e for e in seen.values() if e["type"].endswith("scenario.changed.v1"))
     assert scenario["data"]["parameters"]["demand_change_pct"] == {"A": -15.0}
     assert scenario["sopscenario"] == "downside"
+
+
+def test_step_notices_reach_the_cycle_topic_for_a_notification_sender(
+    committed_engine: Engine, broker: EmbeddedBroker, kafka_settings: KafkaSettings
+) -> None:
+    month = _month()
+    _open(committed_engine, month)
+    year, number = int(month[:4]), int(month[5:])
+    # the watcher's round on the first day after the month: all seven steps are late
+    after = date(year + number // 12, number % 12 + 1, 1)
+    announced = check_overdue(committed_engine, today=after)
+    # (other tests' cycles of the shared database may be announced in the same round)
+    assert [step for m, step in announced if m == month] == list(STEP_NAMES)
+    with Session(committed_engine) as s:
+        rows = s.exec(
+            select(OutboxEvent).where(
+                col(OutboxEvent.key) == month,
+                col(OutboxEvent.event_type) == "sop.cycle.step.overdue.v1",
+            )
+        ).all()
+        wanted = {str(r.id) for r in rows}
+    assert len(wanted) == 7
+    relay = OutboxRelay(committed_engine, kafka_settings, service="cycle-test")
+    while relay.run_once():
+        pass
+    seen = _read(broker.bootstrap, "sop.cycle.v1", wanted)
+    notices = sorted(
+        (StepNoticeData.model_validate(e["data"]) for e in seen.values()),
+        key=lambda n: STEP_NAMES.index(n.step),
+    )
+    assert [(n.step, n.notice, n.owner_role) for n in notices][:2] == [
+        ("data_gathering", "overdue", "sop_coordinator"),
+        ("product_review", "overdue", "demand_planner"),
+    ]
+    assert all(n.link == f"/api/v1/cycles/{month}/steps/{n.step}" for n in notices)
+    assert {e["sopcycle"] for e in seen.values()} == {month}

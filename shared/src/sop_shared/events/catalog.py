@@ -71,6 +71,26 @@ class CycleStepChangedData(BaseModel):
     reason: str | None = None
 
 
+class StepNoticeData(BaseModel):
+    """Something a step's owner must hear of: what happened, to which step, who owns it and
+    where to look. One payload for the four notice types (stale, overdue, sent back,
+    approved), so a notification sender (webhooks, mail, chat) needs one template."""
+
+    cycle: str
+    step: str
+    notice: str = Field(description="stale | overdue | sent_back | approved")
+    status: str = Field(description="The step's stored status after the change")
+    owner_role: str
+    owner_user: str | None = None
+    due_date: str = Field(description="YYYY-MM-DD")
+    actor: str = Field(description="Who or what caused it (a user, a service, the clock)")
+    reason: str | None = None
+    at: str = Field(description="When it happened (ISO 8601, UTC)")
+    link: str = Field(
+        description="The step in the cycle API, e.g. /api/v1/cycles/2026-12/steps/pre_sop"
+    )
+
+
 class JobRequestedData(BaseModel):
     """A slice of a long computation, handed to whichever replica owns the partition."""
 
@@ -131,6 +151,31 @@ _SPECS = [
     ),
     EventSpec(
         "sop.cycle.step.changed.v1", "cycle", CycleStepChangedData, "A cycle step changed status."
+    ),
+    EventSpec(
+        "sop.cycle.step.stale.v1",
+        "cycle",
+        StepNoticeData,
+        "A completed step rests on a plan that has since changed (or an earlier step was "
+        "reopened or sent back): its owner has to review it again.",
+    ),
+    EventSpec(
+        "sop.cycle.step.overdue.v1",
+        "cycle",
+        StepNoticeData,
+        "A step is not completed by its due date (announced once per due date).",
+    ),
+    EventSpec(
+        "sop.cycle.step.sent-back.v1",
+        "cycle",
+        StepNoticeData,
+        "Executives sent the plan back to this step; it is in progress again.",
+    ),
+    EventSpec(
+        "sop.cycle.step.approved.v1",
+        "cycle",
+        StepNoticeData,
+        "Executives approved the plan: the executive S&OP step is completed.",
     ),
     EventSpec(
         "sop.cycle.plan.approved.v1",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from sqlmodel import col, select
 
 from sop_cycle.cycles.models import Cycle, CycleStep, StepTransition
@@ -17,6 +19,21 @@ class StepRepository(Repository[CycleStep]):
         query = select(CycleStep).where(CycleStep.cycle_id == cycle_id).order_by(col(CycleStep.seq))
         return list(self.session.exec(query).all())
 
+    def past_due(self, *, today: date, exclude_status: str) -> list[tuple[Cycle, CycleStep]]:
+        """Steps not completed whose due date is before ``today``, of cycles not in
+        ``exclude_status``, by cycle and step order."""
+        query = (
+            select(Cycle, CycleStep)
+            .join(CycleStep, col(CycleStep.cycle_id) == col(Cycle.id))
+            .where(
+                col(Cycle.status) != exclude_status,
+                col(CycleStep.status) != "completed",
+                col(CycleStep.due_date) < today,
+            )
+            .order_by(col(Cycle.month), col(CycleStep.seq))
+        )
+        return [(c, s) for c, s in self.session.exec(query).all()]
+
 
 class TransitionRepository(Repository[StepTransition]):
     model = StepTransition
@@ -28,3 +45,16 @@ class TransitionRepository(Repository[StepTransition]):
         if step:
             query = query.where(StepTransition.step == step)
         return self.list_page(query, order_by=col(StepTransition.id), limit=limit, offset=offset)
+
+    def exists(self, *, cycle_id: int, step: str, action: str, reason: str) -> bool:
+        return (
+            self.session.exec(
+                select(StepTransition.id).where(
+                    StepTransition.cycle_id == cycle_id,
+                    StepTransition.step == step,
+                    StepTransition.action == action,
+                    StepTransition.reason == reason,
+                )
+            ).first()
+            is not None
+        )

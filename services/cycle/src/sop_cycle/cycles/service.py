@@ -47,6 +47,8 @@ from sop_shared.auth import Caller, Role
 from sop_shared.problems import Conflict, Forbidden, NotFound, PreconditionFailed
 
 APPROVED = "approved"
+#: The actor of what the calendar causes (overdue notices).
+CLOCK = "system:clock"
 
 
 def _now() -> datetime:
@@ -282,6 +284,9 @@ def move_step(
         step.basis = dict(basis)
     session.add(step)
     events.step_changed(session, month=cycle.month, step=step, actor=actor, reason=reason)
+    events.step_notice(
+        session, month=cycle.month, step=step, action=action, actor=actor, reason=reason, at=now
+    )
 
 
 def mark_stale_from(
@@ -294,11 +299,15 @@ def mark_stale_from(
     reason: str,
     event_id: str | None = None,
 ) -> list[str]:
-    """Mark ``first`` and every later step stale; returns the steps that changed."""
+    """Mark ``first`` and every later *completed* step stale; returns the steps that changed.
+
+    Stale means "completed on inputs that have changed": a step that was never completed
+    (not started, ready, in progress) has nothing to be stale about.
+    """
     changed = []
     start = STEP_NAMES.index(first)
     for step in steps:
-        if STEP_NAMES.index(step.name) >= start and step.status != StepStatus.stale:
+        if STEP_NAMES.index(step.name) >= start and step.status == StepStatus.completed:
             move_step(
                 session,
                 cycle,
@@ -488,8 +497,15 @@ def plans_changed(
     reason: str,
     event_id: str | None = None,
 ) -> None:
-    """An upstream plan arrived for the base scenario: move its step forward, and make
-    stale every step that rested on an older plan of that kind (from the first such one on).
+    """An upstream plan arrived for the base scenario: the steps that rested on an older
+    plan of that kind (its own review step and the later ones) reopen, and its step moves
+    forward.
+
+    * A step completed on an older plan goes ``stale`` (its owner is notified), and so does
+      every later completed step. The plan's own step then becomes ``ready`` on the new
+      plan (its input is here), so e.g. a completed demand review is reviewed again.
+    * A later step that was merely ``ready`` on the older plan goes back to ``not_started``
+      until its own new input arrives (``retract``); steps in progress keep their status.
 
     Approved cycles are frozen: their plans are still recorded, their steps do not move.
     """
@@ -505,23 +521,78 @@ def plans_changed(
     steps = load_steps(session, cycle)
     identity = arrived.identity()
     consumers = consumer_steps(arrived.kind, arrived.status)
-    for step in steps:
-        if (
-            step.name in consumers
-            and step.status in (StepStatus.completed, StepStatus.ready)
-            and step.basis.get(arrived.kind) != identity
-        ):
-            mark_stale_from(
-                session, cycle, steps, step.name, actor=actor, reason=reason, event_id=event_id
-            )
-            break
+    outdated = [s for s in steps if s.name in consumers and s.basis.get(arrived.kind) != identity]
+    first_completed = next((s for s in outdated if s.status == StepStatus.completed), None)
+    if first_completed is not None:
+        mark_stale_from(
+            session,
+            cycle,
+            steps,
+            first_completed.name,
+            actor=actor,
+            reason=reason,
+            event_id=event_id,
+        )
     basis = plans.basis()
     own = find_step(steps, PLAN_STEP[arrived.kind])
-    _advance(session, cycle, own, basis, actor=actor, reason=reason, event_id=event_id)
-    if plans.settled:
-        pre_sop = find_step(steps, "pre_sop")
-        _advance(session, cycle, pre_sop, basis, actor=actor, reason=reason, event_id=event_id)
+    advancing = [own, *([find_step(steps, "pre_sop")] if plans.settled else [])]
+    for step in outdated:
+        if step.status == StepStatus.ready and step not in advancing:
+            move_step(
+                session,
+                cycle,
+                step,
+                StepStatus.not_started,
+                action=Action.retract,
+                actor=actor,
+                reason=reason,
+                event_id=event_id,
+            )
+    for step in advancing:
+        _advance(session, cycle, step, basis, actor=actor, reason=reason, event_id=event_id)
     session.flush()
+
+
+def announce_overdue(session: Session, *, today: date) -> list[tuple[str, str]]:
+    """Announce every open step of an open cycle whose due date passed before ``today``,
+    once per due date: an ``overdue`` audit row (status unchanged, reason "due <date>, not
+    completed") and a ``step.overdue`` notice. The audit trail is the record of what was
+    announced, so moving the due date and missing it again announces again. Returns the
+    (cycle, step) pairs announced."""
+    announced = []
+    transitions = TransitionRepository(session)
+    for cycle, step in StepRepository(session).past_due(today=today, exclude_status=APPROVED):
+        assert cycle.id is not None
+        reason = f"due {step.due_date.isoformat()}, not completed"
+        if transitions.exists(
+            cycle_id=cycle.id, step=step.name, action=str(Action.overdue), reason=reason
+        ):
+            continue
+        now = _now()
+        session.add(
+            StepTransition(
+                cycle_id=cycle.id,
+                step=step.name,
+                action=str(Action.overdue),
+                from_status=step.status,
+                to_status=step.status,
+                actor=CLOCK,
+                reason=reason,
+                at=now,
+            )
+        )
+        events.step_notice(
+            session,
+            month=cycle.month,
+            step=step,
+            action=Action.overdue,
+            actor=CLOCK,
+            reason=reason,
+            at=now,
+        )
+        announced.append((cycle.month, step.name))
+    session.flush()
+    return announced
 
 
 def _advance(

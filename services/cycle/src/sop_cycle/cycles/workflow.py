@@ -30,6 +30,11 @@ class Action(StrEnum):
     stale = "stale"  # an upstream plan changed after the step was completed
     send_back = "send_back"  # executives sent the plan back to this step
     approve = "approve"  # executives approved the plan (completes executive_sop)
+    #: an upstream plan changed before a ready step was started: its input is gone until
+    #: the new plan arrives (ready → not_started)
+    retract = "retract"
+    #: the due date passed with the step open (status unchanged; announced once per due date)
+    overdue = "overdue"
 
 
 S = StepStatus
@@ -72,13 +77,14 @@ def is_overdue(stored: str, due: date, today: date) -> bool:
 
 
 def consumer_steps(kind: str, status: str) -> tuple[str, ...]:
-    """Steps whose work rests on a plan of ``kind``: a newer one makes them stale.
+    """Steps whose work rests on a plan of ``kind``: the plan's own review step and every
+    later one. A newer plan makes those completed on an older one stale.
 
     A constrained supply plan is the answer to the production plan (CONTRACTS.md loop), so
-    it only concerns the steps after production review, not production review itself.
+    it only concerns the steps after production review, not supply or production review.
     """
     if kind == "supply" and status == "constrained":
         start = step_index("production_review") + 1
     else:
-        start = step_index(PLAN_STEP[kind]) + 1
+        start = step_index(PLAN_STEP[kind])
     return STEP_NAMES[start:]

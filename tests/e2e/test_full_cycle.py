@@ -3,7 +3,8 @@
 Load the demo company, run the forecast, submit a demand plan, watch the supply and
 production plans appear by events alone, complete the steps, approve as an executive and
 receive ``sop.cycle.plan.approved.v1`` with a Kafka consumer of the test's own. Then: a second
-approval is refused, a planner cannot approve, and a late demand change marks steps stale.
+approval is refused, a planner cannot approve, and a late demand change reopens the steps
+completed on the older plan.
 """
 
 from __future__ import annotations
@@ -116,6 +117,12 @@ def _statuses(stack: DevStack) -> dict[str, str]:
     steps = _get(stack, "cycle", f"/cycles/{MONTH}/steps")
     rows = steps["items"] if isinstance(steps, dict) else steps
     return {s["name"]: s["workflow_status"] for s in rows}
+
+
+def _stale_steps(stack: DevStack) -> set[str]:
+    """Steps that went stale at some point (the audit trail)."""
+    trail = _get(stack, "cycle", f"/cycles/{MONTH}/audit?limit=1000")
+    return {t["step"] for t in trail["items"] if t["action"] == "stale"}
 
 
 def _complete(stack: DevStack, steps: list[str]) -> None:
@@ -233,7 +240,9 @@ def test_plans_follow_by_events_alone_and_executives_approve(
     )
     _complete(stack, STEPS[:5])
 
-    # A late change of the demand plan after supply review: steps 4-7 go stale.
+    # A late change of the demand plan after production review: the steps completed on the
+    # older plan (3-5) are reopened (stale, with a notice to their owners); the steps never
+    # completed (6, 7) do not go stale.
     late = _post(
         stack,
         "demand",
@@ -251,9 +260,13 @@ def test_plans_follow_by_events_alone_and_executives_approve(
         **{"If-Match": late.headers["ETag"], "traceparent": TRACEPARENT},
     )
     assert submit.status_code == 200, submit.text
-    stale = ("supply_review", "production_review", "pre_sop", "executive_sop")
-    wait_until(lambda: all(_statuses(stack)[s] == "stale" for s in stale), timeout=120)
-    assert _statuses(stack)["product_review"] == "completed"
+    reopened = {"demand_review", "supply_review", "production_review"}
+    wait_until(lambda: reopened <= _stale_steps(stack), timeout=120)
+    assert _stale_steps(stack) == reopened
+    statuses = _statuses(stack)
+    assert statuses["product_review"] == "completed"
+    assert statuses["demand_review"] != "completed"  # reopened on the newer plan
+    assert statuses["executive_sop"] == "not_started"
 
     supply, production = _downstream_plans(stack, demand_plan)
     _one_trace_spans_the_four_services(stack)

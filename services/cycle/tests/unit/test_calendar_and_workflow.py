@@ -76,12 +76,22 @@ class TestStatus:
         assert is_overdue(stored, self.due, today) is late
 
     def test_which_steps_rest_on_which_plan(self) -> None:
+        # a plan's own review step rests on it too (a newer one reopens it)
         assert consumer_steps("demand", "submitted") == (
+            "demand_review",
             "supply_review",
             "production_review",
             "pre_sop",
             "executive_sop",
         )
-        assert consumer_steps("supply", "unconstrained")[0] == "production_review"
+        assert consumer_steps("supply", "unconstrained")[:2] == (
+            "supply_review",
+            "production_review",
+        )
+        # the constrained answer to the production plan only concerns what comes after
         assert consumer_steps("supply", "constrained") == ("pre_sop", "executive_sop")
-        assert consumer_steps("production", "optimal") == ("pre_sop", "executive_sop")
+        assert consumer_steps("production", "optimal") == (
+            "production_review",
+            "pre_sop",
+            "executive_sop",
+        )

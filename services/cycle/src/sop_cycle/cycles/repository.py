@@ -46,15 +46,13 @@ class TransitionRepository(Repository[StepTransition]):
             query = query.where(StepTransition.step == step)
         return self.list_page(query, order_by=col(StepTransition.id), limit=limit, offset=offset)
 
-    def exists(self, *, cycle_id: int, step: str, action: str, reason: str) -> bool:
-        return (
-            self.session.exec(
-                select(StepTransition.id).where(
-                    StepTransition.cycle_id == cycle_id,
-                    StepTransition.step == step,
-                    StepTransition.action == action,
-                    StepTransition.reason == reason,
-                )
-            ).first()
-            is not None
-        )
+    def reasons(self, *, cycle_ids: set[int], action: str) -> set[tuple[int, str, str | None]]:
+        """(cycle id, step, reason) of every ``action`` transition of these cycles."""
+        if not cycle_ids:
+            return set()
+        rows = self.session.exec(
+            select(StepTransition.cycle_id, StepTransition.step, StepTransition.reason).where(
+                col(StepTransition.cycle_id).in_(cycle_ids), StepTransition.action == action
+            )
+        ).all()
+        return {(c, s, r) for c, s, r in rows}

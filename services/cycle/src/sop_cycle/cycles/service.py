@@ -560,13 +560,14 @@ def announce_overdue(session: Session, *, today: date) -> list[tuple[str, str]]:
     announced, so moving the due date and missing it again announces again. Returns the
     (cycle, step) pairs announced."""
     announced = []
-    transitions = TransitionRepository(session)
-    for cycle, step in StepRepository(session).past_due(today=today, exclude_status=APPROVED):
+    late = StepRepository(session).past_due(today=today, exclude_status=APPROVED)
+    done = TransitionRepository(session).reasons(
+        cycle_ids={c.id for c, _ in late if c.id is not None}, action=str(Action.overdue)
+    )
+    for cycle, step in late:
         assert cycle.id is not None
         reason = f"due {step.due_date.isoformat()}, not completed"
-        if transitions.exists(
-            cycle_id=cycle.id, step=step.name, action=str(Action.overdue), reason=reason
-        ):
+        if (cycle.id, step.name, reason) in done:
             continue
         now = _now()
         session.add(

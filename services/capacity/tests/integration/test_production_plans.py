@@ -356,22 +356,28 @@ class TestChaseAndLevel:
         assert plan["costs"]["hiring"] == pytest.approx(5_000)
         assert plan["costs"]["firing"] == pytest.approx(8_000)
 
-    def test_level_keeps_one_crew_and_builds_stock(
+    def test_level_makes_the_horizon_requirement_evenly(
         self, live: Any, token: Any, fake_supply: Any
     ) -> None:
         self.setup(live, token, fake_supply)
         _, plan = plan_run(live, token, "SP-AGG", strategy="level")
         assert plan is not None
         crew = plan_detail(live, token, plan["id"], "loads", resource="CREW")
-        # Smallest crew that never runs short: max(1000/100, 2500/200, 4500/300, 5700/400)
-        # = 15 workers, 1,500 units a month; stock 500, 500, 0, 300; hire 3 at once.
-        assert [r["headcount"] for r in crew] == pytest.approx([15, 15, 15, 15])
-        assert [r["hires"] for r in crew] == pytest.approx([3, 0, 0, 0])
+        # One crew making the horizon's 5,700 evenly: 1,425 a month = 14.25 workers (hire
+        # 2.25 at once). Position +425, +350, -225, 0: stock 425 and 350 (free: cost 0),
+        # 225 backordered in March (x 10 = 2,250). Labour 14.25 x 4 x 1,000 = 57,000;
+        # hiring 2.25 x 500 = 1,125. Total 60,375.
+        assert [r["headcount"] for r in crew] == pytest.approx([14.25] * 4)
+        assert [r["hires"] for r in crew] == pytest.approx([2.25, 0, 0, 0])
         positions = plan_detail(live, token, plan["id"], "positions")
-        assert by_month(positions, "production") == [1500] * 4
-        assert by_month(positions, "inventory") == [500, 500, 0, 300]
-        assert plan["costs"]["labour"] == pytest.approx(60_000)
-        assert plan["costs"]["hiring"] == pytest.approx(1_500)
+        assert by_month(positions, "production") == [1425] * 4
+        assert by_month(positions, "inventory") == [425, 350, 0, 0]
+        assert by_month(positions, "backorder") == [0, 0, 225, 0]
+        assert plan["totals"]["production"] == pytest.approx(5_700)
+        assert plan["costs"]["labour"] == pytest.approx(57_000)
+        assert plan["costs"]["hiring"] == pytest.approx(1_125)
+        assert plan["costs"]["backorder"] == pytest.approx(2_250)
+        assert plan["costs"]["total"] == pytest.approx(60_375)
 
     def test_optimal_is_no_dearer_than_either_and_compares_all_three(
         self, live: Any, token: Any, fake_supply: Any
@@ -381,11 +387,112 @@ class TestChaseAndLevel:
         assert plan is not None
         comparison = plan["comparison"]
         assert set(comparison) == {"optimal", "chase", "level"}
-        # Chase: 57,000 + 5,000 + 8,000 = 70,000; level: 60,000 + 1,500 = 61,500.
+        # Chase: 57,000 + 5,000 + 8,000 = 70,000; level: 57,000 + 1,125 + 2,250 = 60,375.
         assert comparison["chase"]["total_cost"] == pytest.approx(70_000)
-        assert comparison["level"]["total_cost"] == pytest.approx(61_500)
+        assert comparison["level"]["total_cost"] == pytest.approx(60_375)
         assert comparison["optimal"]["total_cost"] == pytest.approx(plan["costs"]["total"])
-        assert plan["costs"]["total"] <= 61_500 + 1e-6
+        assert plan["costs"]["total"] <= 60_375 + 1e-6
+        # Like for like: every strategy makes what is required and reports the same costs.
+        for figures in comparison.values():
+            assert figures["production"] == pytest.approx(5_700)
+            assert set(figures["costs"]) == set(plan["costs"])
+
+
+class TestChaseAndLevelOnTwoProductsAndAnIdleCrew:
+    """Worked by hand. CREW (100 h a person-month, 1,000 pay, hire 500, let go 800, 10 people,
+    at least 6) makes X (1 h a unit) and Y (2 h); IDLE (3 people, at least 1, same pay and
+    costs) has no work at all. Price 40 (backorder 10 per unit-month), cost 0 (no holding).
+
+        month            1      2      3      4   total
+        X                300    500    400    200   1,400
+        Y                100    250    300    150     800
+        crew hours       500  1,000  1,000    500   3,000
+
+    IDLE, in every strategy (and in the LP, which pays it too): let 2 go at once (1,600),
+    then 1 person x 4 months (4,000): 5,600.
+    """
+
+    def setup(self, live: Any, token: Any, fake_supply: Any) -> None:
+        crew = {"hours_per_person": 100, "regular_hour_cost": 10, "hire_cost": 500}
+        seed_live(
+            live,
+            token,
+            products={"X": (40.0, 0.0), "Y": (40.0, 0.0)},
+            resources=[
+                {"code": "CREW", "name": "Crew", "site": "PA", "kind": "labour_pool"},
+                {"code": "IDLE", "name": "Idle crew", "site": "PA", "kind": "labour_pool"},
+            ],
+            workforce=[
+                {"pool": "CREW", "headcount": 10, "min_headcount": 6, "fire_cost": 800, **crew},
+                {"pool": "IDLE", "headcount": 3, "min_headcount": 1, "fire_cost": 800, **crew},
+            ],
+            routings=[
+                {"product": "X", "resource": "CREW", "hours_per_unit": 1, "cost_per_unit": 0},
+                {"product": "Y", "resource": "CREW", "hours_per_unit": 2, "cost_per_unit": 0},
+            ],
+        )
+        fake_supply.plans["SP-2P"] = monthly("X", [300, 500, 400, 200]) + monthly(
+            "Y", [100, 250, 300, 150]
+        )
+
+    def test_chase(self, live: Any, token: Any, fake_supply: Any) -> None:
+        # People wanted 5, 10, 10, 5 -> at least 6: 6, 10, 10, 6 (idle 100 h in months 1
+        # and 4, paid, not turned into stock). From 10: let 4 go, hire 4, -, let 4 go.
+        # Labour 32 x 1,000 = 32,000; hiring 2,000; letting go 6,400; each product made in
+        # its month. With IDLE: 40,400 + 5,600 = 46,000.
+        self.setup(live, token, fake_supply)
+        _, plan = plan_run(live, token, "SP-2P", strategy="chase")
+        assert plan is not None
+        crew = plan_detail(live, token, plan["id"], "loads", resource="CREW")
+        assert [r["headcount"] for r in crew] == pytest.approx([6, 10, 10, 6])
+        idle = plan_detail(live, token, plan["id"], "loads", resource="IDLE")
+        assert [r["headcount"] for r in idle] == pytest.approx([1, 1, 1, 1])
+        assert [r["fires"] for r in idle] == pytest.approx([2, 0, 0, 0])
+        positions = plan_detail(live, token, plan["id"], "positions")
+        assert by_month(positions, "production", product="X") == [300, 500, 400, 200]
+        assert by_month(positions, "production", product="Y") == [100, 250, 300, 150]
+        assert by_month(positions, "inventory") == [0, 0, 0, 0]
+        assert plan["costs"]["labour"] == pytest.approx(36_000)
+        assert plan["costs"]["hiring"] == pytest.approx(2_000)
+        assert plan["costs"]["firing"] == pytest.approx(8_000)
+        assert plan["costs"]["total"] == pytest.approx(46_000)
+
+    def test_level(self, live: Any, token: Any, fake_supply: Any) -> None:
+        # 3,000 h / 4 = 750 h a month: 7.5 people (let 2.5 go: 2,000), labour 30,000.
+        # Shared by each product's share of the horizon: X 1,400 / 4 = 350 a month, Y 200.
+        # X position +50, -100, -150, 0 (250 unit-months late); Y +100, +50, -50, 0 (50):
+        # backorders 300 x 10 = 3,000. With IDLE: 35,000 + 5,600 = 40,600.
+        self.setup(live, token, fake_supply)
+        _, plan = plan_run(live, token, "SP-2P", strategy="level")
+        assert plan is not None
+        crew = plan_detail(live, token, plan["id"], "loads", resource="CREW")
+        assert [r["headcount"] for r in crew] == pytest.approx([7.5] * 4)
+        positions = plan_detail(live, token, plan["id"], "positions")
+        assert by_month(positions, "production", product="X") == [350] * 4
+        assert by_month(positions, "production", product="Y") == [200] * 4
+        assert by_month(positions, "backorder", product="X") == [0, 100, 150, 0]
+        assert by_month(positions, "backorder", product="Y") == [0, 0, 50, 0]
+        assert plan["costs"]["labour"] == pytest.approx(34_000)
+        assert plan["costs"]["firing"] == pytest.approx(3_600)
+        assert plan["costs"]["backorder"] == pytest.approx(3_000)
+        assert plan["costs"]["total"] == pytest.approx(40_600)
+
+    def test_the_lp_pays_the_same_idle_crew_and_is_no_dearer(
+        self, live: Any, token: Any, fake_supply: Any
+    ) -> None:
+        self.setup(live, token, fake_supply)
+        _, plan = plan_run(live, token, "SP-2P")
+        assert plan is not None
+        idle = plan_detail(live, token, plan["id"], "loads", resource="IDLE")
+        assert [r["headcount"] for r in idle] == pytest.approx([1, 1, 1, 1])
+        comparison = plan["comparison"]
+        assert comparison["chase"]["total_cost"] == pytest.approx(46_000)
+        assert comparison["level"]["total_cost"] == pytest.approx(40_600)
+        assert plan["costs"]["total"] <= 40_600 + 1e-6
+        for figures in comparison.values():
+            assert set(figures["costs"]) == set(plan["costs"])
+            assert figures["costs"]["labour"] >= 4_000  # IDLE's floor is paid by all three
+            assert figures["production"] == pytest.approx(2_200 - figures["ending_backorder"])
 
 
 class TestProductsWithoutAUsableMethod:

@@ -3,20 +3,31 @@
 ``optimal`` is the LP. ``chase`` and ``level`` are the textbook aggregate strategies
 (planning.heuristics) applied per crew: each labour pool is one aggregate in hours
 (its products loaded on their preferred method), and so is each resource outside a pool
-(one "worker" = one hour, so hiring costs nothing). The aggregate hours are then shared
-back to products: chase in proportion to each month's need, level in proportion to each
-product's share of the horizon. Heuristics use no crew overtime; on a resource outside a
-pool, hours above the calendar use its overtime allowance, and anything beyond that is
-reported as overload (textbook chase and level ignore machine limits). Every strategy's
-positions and costs follow the same soft safety-stock rule (``CapacityModel.positions``),
-and in every strategy a product without a usable method makes nothing: its requirement is
-backordered (``CapacityModel.unplannable`` says why).
+(one "worker" = one hour, so hiring costs nothing). Chase makes each month's net
+requirement; level makes the horizon's requirement evenly (one crew, constant output,
+backorders where the cumulative output falls behind). Both make what is needed and no
+more: people a crew keeps beyond that (its minimum headcount) are paid and idle, as the
+LP pays them, and a crew with no work at all is planned too (down to its minimum), so its
+wages are in every strategy's cost. The aggregate hours are then shared back to products:
+chase in proportion to each month's need, level in proportion to each product's share of
+the horizon.
+
+Costs are the LP's, component by component: method cost per unit, regular pay per head,
+hiring and firing, overtime, holding on all stock held, backorders (plus the ending
+backlog at the product's cheapest unit cost) and safety stock not rebuilt. Heuristics plan
+no crew overtime, but hours above a resource's calendar are overtime, at the rate the LP
+pays for it (the pool's on a crewed resource), up to the calendar's allowance; anything
+beyond that is reported as overload (textbook chase and level ignore machine limits).
+Every strategy's positions follow the same soft safety-stock rule
+(``CapacityModel.positions``), and in every strategy a product without a usable method
+makes nothing: its requirement is backordered (``CapacityModel.unplannable`` says why).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -172,7 +183,7 @@ def _ending_backorder_cost(model: CapacityModel) -> FloatArray:
 def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
     """Chase or level per crew, shared back to products on their preferred method."""
     warnings = _checked(model)
-    run = chase if strategy == Strategy.chase else level
+    run = chase if strategy == Strategy.chase else partial(level, no_backorders=False)
     methods = model.method_list()
     n_p, n_t = model.requirement.shape
     n_r, n_q = len(model.resources), len(model.pools)
@@ -200,7 +211,11 @@ def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
     prod_h = np.zeros((n_g, n_t))
     headcount, hires, fires = np.zeros((n_q, n_t)), np.zeros((n_q, n_t)), np.zeros((n_q, n_t))
     labour = hiring = firing = 0.0
-    for g in np.flatnonzero(demand_h.sum(axis=1) > 0):
+    # Every crew is planned (one without work goes down to its minimum and is paid for it);
+    # a resource outside any pool only where it has work.
+    working = demand_h.sum(axis=1) > 0
+    working[:n_q] = True
+    for g in np.flatnonzero(working):
         plan = run(_aggregate(model, int(g), demand_h[g]))
         prod_h[g] = plan.production
         if g < n_q:
@@ -208,8 +223,6 @@ def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
             labour += plan.costs.labour
             hiring += plan.costs.hiring
             firing += plan.costs.firing
-    for q in np.flatnonzero(demand_h[:n_q].sum(axis=1) == 0):
-        headcount[q] = model.pools[q].headcount0  # an unused crew stays as it is
 
     production = _share_back(strategy, model.requirement, need_h, group, prod_h, hpu_p)
     production[~has] = 0.0
@@ -218,13 +231,15 @@ def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
     hours_used = np.zeros((n_r, n_t))
     np.add.at(hours_used, m_res, x * m_hours[:, None])
     overtime = np.zeros((n_r, n_t))
-    outside = pool_of_r < 0
     if model.overtime_allowed:
-        extra = np.maximum(hours_used - model.available, 0.0)
-        overtime[outside] = np.minimum(extra, model.overtime_max)[outside]
+        with np.errstate(invalid="ignore"):  # inf - inf on a crewed resource with no calendar
+            extra = np.nan_to_num(np.maximum(hours_used - model.available, 0.0), nan=0.0)
+        overtime = np.minimum(extra, model.overtime_max)
 
     pos = model.positions(production)
-    ot_cost = model.resources["overtime_hour_cost"].to_numpy(float)
+    ot_cost = model.resources["overtime_hour_cost"].to_numpy(float).copy()
+    for pool in model.pools:  # as the LP charges it: the crew's overtime rate
+        ot_cost[list(pool.resources)] = pool.overtime_hour_cost
     costs = CostBreakdown(
         production=float((m_cost[:, None] * x).sum()),
         overtime=float((ot_cost[:, None] * overtime).sum()),
@@ -260,7 +275,9 @@ def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
 def _aggregate(model: CapacityModel, g: int, demand_hours: FloatArray) -> AggregateProblem:
     n_q = len(model.pools)
     if g >= n_q:  # a resource outside any pool: one "worker" is one hour, changes are free
-        return AggregateProblem(demand=demand_hours, units_per_worker=1.0, initial_workforce=0.0)
+        return AggregateProblem(
+            demand=demand_hours, units_per_worker=1.0, initial_workforce=0.0, make_to_need=True
+        )
     pool = model.pools[g]
     hpp = np.broadcast_to(np.asarray(pool.hours_per_person, dtype=float), demand_hours.shape)
     return AggregateProblem(
@@ -271,6 +288,7 @@ def _aggregate(model: CapacityModel, g: int, demand_hours: FloatArray) -> Aggreg
         fire_cost=pool.fire_cost,
         wage_per_worker=pool.regular_hour_cost * hpp,  # paid per head, as the LP charges it
         min_workforce=pool.min_headcount,
+        make_to_need=True,
         max_workforce=pool.max_headcount if math.isfinite(pool.max_headcount) else math.inf,
     )
 

@@ -262,6 +262,11 @@ class StrategyFigures(BaseModel):
     fires: float | None = None
     overloaded_cells: int | None = None
     solve_status: str | None = None
+    rounding: dict[str, float] | None = Field(
+        default=None,
+        description="Effect of rounding the plan to lots: units_added, hours_added, "
+        "cost_added, overloaded_cells_added",
+    )
     error: str | None = None
 
 

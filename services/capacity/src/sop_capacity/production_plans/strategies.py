@@ -82,6 +82,7 @@ class Outcome:
     solve_seconds: float = 0.0
     model_size: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    rounding: dict[str, float] = field(default_factory=dict)  # see production_plans.lots
 
     def metrics(self, capacity: FloatArray) -> dict[str, Any]:
         """The figures a planner compares strategies on."""
@@ -99,6 +100,7 @@ class Outcome:
             "fires": float(self.fires.sum()),
             "overloaded_cells": int(np.count_nonzero(over & limit_ok)),
             "solve_status": self.solve_status,
+            "rounding": self.rounding,
         }
 
 
@@ -165,7 +167,16 @@ def optimal(
     )
 
 
-def _ending_backorder_cost(model: CapacityModel) -> FloatArray:
+def overtime_rates(model: CapacityModel) -> FloatArray:
+    """[R] cost of an overtime hour as the LP charges it: the crew's rate on a crewed
+    resource, the resource's own elsewhere."""
+    rate = model.resources["overtime_hour_cost"].to_numpy(float).copy()
+    for pool in model.pools:
+        rate[list(pool.resources)] = pool.overtime_hour_cost
+    return rate
+
+
+def ending_backorder_cost(model: CapacityModel) -> FloatArray:
     """As the LP charges it: the product's cheapest unit cost, crew pay included."""
     rate = np.zeros(len(model.resources))
     for pool in model.pools:
@@ -237,16 +248,14 @@ def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
         overtime = np.minimum(extra, model.overtime_max)
 
     pos = model.positions(production)
-    ot_cost = model.resources["overtime_hour_cost"].to_numpy(float).copy()
-    for pool in model.pools:  # as the LP charges it: the crew's overtime rate
-        ot_cost[list(pool.resources)] = pool.overtime_hour_cost
+    ot_cost = overtime_rates(model)
     costs = CostBreakdown(
         production=float((m_cost[:, None] * x).sum()),
         overtime=float((ot_cost[:, None] * overtime).sum()),
         holding=float((model.holding_cost[:, None] * pos.stock).sum()),
         backorder=float(
             (model.backorder_cost[:, None] * pos.backorder).sum()
-            + (_ending_backorder_cost(model) * pos.backorder[:, -1]).sum()
+            + (ending_backorder_cost(model) * pos.backorder[:, -1]).sum()
         ),
         shortfall=float((model.shortfall_cost[:, None] * pos.shortfall).sum()),
         labour=labour,

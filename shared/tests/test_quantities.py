@@ -16,8 +16,10 @@ def test_lot_size_whole_units_multiple_and_minimum():
     np.testing.assert_array_equal(
         lot_size([110.37302872212422, 100.0000000001, 5e-7]), [111, 100, 0]
     )
-    # Multiple 24, minimum 100: 30 -> 100 (minimum), 130 -> 144 (6 x 24).
-    np.testing.assert_array_equal(lot_size([30, 130], minimum=100, multiple=24), [100, 144])
+    # Multiple 24, minimum 100: 30 -> 120 (the minimum in whole lots: 5 x 24), 130 -> 144.
+    np.testing.assert_array_equal(lot_size([30, 130], minimum=100, multiple=24), [120, 144])
+    # Minimum 748 in lots of 50 (the demo's traded items): 750.
+    np.testing.assert_array_equal(lot_size([10], minimum=748, multiple=50), [750])
     # A fractional multiple for an item bought by weight.
     np.testing.assert_array_equal(lot_size([0.25], multiple=0.1), [0.3])
 

@@ -6,8 +6,10 @@ service plans it.
 
 * **Tolerance.** A quantity whose magnitude is below ``TOLERANCE`` (1e-6 units) is zero:
   solver and float noise (``4.32e-12``) is never a shortage, a line or an order.
-* **Lots.** An order for a need ``q > TOLERANCE`` is ``max(minimum, k x multiple)`` with
-  ``k`` the smallest whole number such that ``k x multiple >= q``. A multiple of 0 means
+* **Lots.** An order for a need ``q > TOLERANCE`` is ``k x multiple`` with ``k`` the
+  smallest whole number such that ``k x multiple >= max(q, minimum)``: at least the
+  minimum and a whole number of multiples (a minimum of 748 in lots of 50 orders 750). A
+  multiple of 0 means
   whole units (multiple 1); an item sold by weight or volume gives its own fractional
   multiple (e.g. 0.001 for grams of a kilogram item). A need within ``TOLERANCE`` of a
   multiple is that multiple (``100.0000000001`` orders 100, not 101).
@@ -51,9 +53,9 @@ def lot_size(
     within the tolerance, else the need rounded up to the multiple, at least the minimum."""
     q = np.asarray(need, dtype=np.float64)
     step = effective_multiple(multiple)
-    lots = np.ceil(np.round(q / step, _DECIMALS)) * step
+    wanted = np.maximum(q, np.nan_to_num(np.asarray(minimum, dtype=np.float64), nan=0.0))
+    lots = np.ceil(np.round(wanted / step, _DECIMALS)) * step
     lots = np.round(lots, _DECIMALS)  # 3 x 0.1 is 0.3, not 0.30000000000000004
-    lots = np.maximum(lots, np.nan_to_num(np.asarray(minimum, dtype=np.float64), nan=0.0))
     return np.where(q > TOLERANCE, lots, 0.0)
 
 

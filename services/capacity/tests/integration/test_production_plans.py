@@ -498,6 +498,54 @@ class TestChaseAndLevelOnTwoProductsAndAnIdleCrew:
             assert figures["production"] == pytest.approx(2_200 - figures["ending_backorder"])
 
 
+def test_lines_are_lots_and_the_rounding_effect_is_reported(
+    live: Any, token: Any, fake_supply: Any
+) -> None:
+    # LINE-1 gives 100 h a month; X and Y take 1 h and cost 1 a unit; holding 1 a unit-month.
+    # X: 30 a month, made in lots of 50 (supply's lot multiple): 50, 50, 0, 50 (stock ahead
+    # 20, 40, 10, 30: 100 unit-months). Y: 10.4 and 3.2 in whole units, at least 5: 11, 0,
+    # 5, 0 (ahead 0.6, 0.6, 2.4, 2.4: 6 unit-months). Added: 30 + 2.4 units, as many hours;
+    # cost 32.4 of production + 106 of holding = 138.4; no cell over capacity.
+    seed_live(
+        live,
+        token,
+        products={"X": PRICE_COST, "Y": PRICE_COST},
+        resources=[LINE],
+        calendars=calendar("LINE-1", [100] * 4),
+        routings=[
+            {"product": p, "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1}
+            for p in "XY"
+        ],
+    )
+    fake_supply.plans["SP-LOT"] = [
+        {**row, "moq": 0.0, "lot_multiple": 50.0} for row in monthly("X", [30, 30, 30, 30])
+    ] + [{**row, "moq": 5.0, "lot_multiple": 0.0} for row in monthly("Y", [10.4, 0, 3.2, 0])]
+    job, plan = plan_run(live, token, "SP-LOT", **RATES)
+    assert plan is not None, job.error
+    lines = plan_detail(live, token, plan["id"], "lines")
+    assert by_month(lines, "quantity", product="X") == [50, 50, 50]  # no line in March
+    assert [r["month"] for r in lines if r["product"] == "X"] == ["2027-01", "2027-02", "2027-04"]
+    assert by_month(lines, "quantity", product="Y") == [11, 5]
+    positions = plan_detail(live, token, plan["id"], "positions")
+    assert by_month(positions, "inventory", product="X") == [20, 40, 10, 30]
+    assert by_month(positions, "inventory", product="Y") == [0.6, 0.6, 2.4, 2.4]
+    rounding = plan["totals"]["rounding"]
+    assert rounding["units_added"] == pytest.approx(32.4)
+    assert rounding["hours_added"] == pytest.approx(32.4)
+    assert rounding["cost_added"] == pytest.approx(138.4)
+    assert rounding["overloaded_cells_added"] == 0
+    assert plan["costs"]["production"] == pytest.approx(166.0)  # 150 + 16 units at 1
+    assert plan["costs"]["holding"] == pytest.approx(106.0)
+    assert plan["costs"]["total"] == pytest.approx(272.0)
+    assert plan["totals"]["production"] == pytest.approx(166.0)
+    # Every strategy is rounded the same way: chase makes what the LP makes; level's Y
+    # (3.4 a month, cumulative 3.4, 6.8, 10.2, 13.6) becomes 5, 5, 5, 0 with the minimum 5.
+    comparison = plan["comparison"]
+    assert comparison["chase"]["production"] == pytest.approx(166.0)
+    assert comparison["level"]["production"] == pytest.approx(165.0)
+    assert comparison["level"]["rounding"]["units_added"] == pytest.approx(150 + 15 - 133.6)
+
+
 class TestProductsWithoutAUsableMethod:
     """One gap in master data backorders that product, not the whole plan."""
 

@@ -189,7 +189,7 @@ def test_the_review_period_is_the_item_sites_and_one_month_by_default() -> None:
 
 def test_planned_quantities_are_lots_in_whole_units_and_noise_is_zero() -> None:
     # A buys in whole units (no multiple): 10.4 -> 11 (0.6 left), 0.3 -> nothing (covered),
-    # 2.35 -> 2 (0.3 + 2 = 2.3 ... needs 2.05 more -> 3). B: multiple 24, minimum 100.
+    # 2.35 -> 3 (0.3 left over: needs 2.05 more). B: multiple 24, minimum 100.
     # C: demand 1/3 three times, opening stock 1: exactly used up, closing 0 (not 1e-16).
     items = pd.DataFrame(
         [_item_site("B", "S1", ss_policy="fixed", moq=100.0, lot_multiple=24.0)],
@@ -213,8 +213,9 @@ def test_planned_quantities_are_lots_in_whole_units_and_noise_is_zero() -> None:
         zip(outcome.items["product"], outcome.measures["planned_receipts"], strict=True)
     )
     assert receipts["A"].tolist() == [11, 0, 3]
-    # B: 30 -> 100 (70 left); 90 - 70 = 20 -> 100 (80 left); 50 - 80 < 0 -> 0.
-    assert receipts["B"].tolist() == [100, 100, 0]
+    # B: 30 -> 120 (the minimum 100 in whole lots of 24; 90 left); 90 - 90 = 0 -> nothing;
+    # 50 -> 120.
+    assert receipts["B"].tolist() == [120, 0, 120]
     assert receipts["C"].tolist() == [0, 0, 0]
     closing = dict(zip(outcome.items["product"], outcome.measures["closing"], strict=True))
     assert closing["C"][-1] == 0.0

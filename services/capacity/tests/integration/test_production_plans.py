@@ -546,6 +546,46 @@ def test_lines_are_lots_and_the_rounding_effect_is_reported(
     assert comparison["level"]["rounding"]["units_added"] == pytest.approx(150 + 15 - 133.6)
 
 
+def test_chase_moves_what_its_preferred_line_cannot_take_to_the_alternate(
+    live: Any, token: Any, fake_supply: Any
+) -> None:
+    # X prefers LINE-1 (100 h, 1 h a unit, cost 1), may use LINE-2 (200 h, cost 2); Y only
+    # LINE-1. Requirement X 60, 150; Y 30, 30. January: X 60 + Y 30 = 90 h fit LINE-1.
+    # February: Y's 30 h stay (it cannot move), X's 150 do not fit the 70 h left, so X
+    # goes whole to LINE-2: no overload, production 60 + 30 + 2 x 150 + 30 = 420.
+    seed_live(
+        live,
+        token,
+        products={"X": PRICE_COST, "Y": PRICE_COST},
+        resources=[LINE, {"code": "LINE-2", "name": "Line 2", "site": "PA"}],
+        calendars=calendar("LINE-1", [100, 100]) + calendar("LINE-2", [200, 200]),
+        routings=[
+            {"product": "X", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1},
+            {
+                "product": "X",
+                "resource": "LINE-2",
+                "hours_per_unit": 1,
+                "cost_per_unit": 2,
+                "priority": 2,
+            },
+            {"product": "Y", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1},
+        ],
+    )
+    fake_supply.plans["SP-ALT"] = monthly("X", [60, 150]) + monthly("Y", [30, 30])
+    _, plan = plan_run(live, token, "SP-ALT", strategy="chase", **RATES)
+    assert plan is not None
+    lines = plan_detail(live, token, plan["id"], "lines")
+    assert sorted((r["product"], r["month"], r["resource"], r["quantity"]) for r in lines) == [
+        ("X", "2027-01", "LINE-1", 60.0),
+        ("X", "2027-02", "LINE-2", 150.0),
+        ("Y", "2027-01", "LINE-1", 30.0),
+        ("Y", "2027-02", "LINE-1", 30.0),
+    ]
+    assert plan["costs"]["production"] == pytest.approx(420.0)
+    assert plan["totals"]["overloaded_cells"] == 0
+    assert plan["comparison"]["chase"]["overload_hours"] == 0.0
+
+
 class TestProductsWithoutAUsableMethod:
     """One gap in master data backorders that product, not the whole plan."""
 

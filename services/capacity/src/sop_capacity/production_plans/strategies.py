@@ -5,7 +5,9 @@
 (its products loaded on their preferred method), and so is each resource outside a pool
 (one "worker" = one hour, so hiring costs nothing). Chase makes each month's net
 requirement; level makes the horizon's requirement evenly (one crew, constant output,
-backorders where the cumulative output falls behind). Both make what is needed and no
+backorders where the cumulative output falls behind). A product-month goes on the
+product's preferred method while that resource has hours (calendar plus allowed overtime),
+else on its next usable method, as a planner would move it. Both make what is needed and no
 more: people a crew keeps beyond that (its minimum headcount) are paid and idle, as the
 LP pays them, and a crew with no work at all is planned too (down to its minimum), so its
 wages are in every strategy's cost. The aggregate hours are then shared back to products:
@@ -17,7 +19,9 @@ hiring and firing, overtime, holding on all stock held, backorders (plus the end
 backlog at the product's cheapest unit cost) and safety stock not rebuilt. Heuristics plan
 no crew overtime, but hours above a resource's calendar are overtime, at the rate the LP
 pays for it (the pool's on a crewed resource), up to the calendar's allowance; anything
-beyond that is reported as overload (textbook chase and level ignore machine limits).
+beyond that is reported as overload (``overloaded_cells``, ``overload_hours``): textbook
+chase and level make the requirement whatever the machines can give, so where they
+overload their plan is not feasible and their cost is a lower bound.
 Every strategy's positions follow the same soft safety-stock rule
 (``CapacityModel.positions``), and in every strategy a product without a usable method
 makes nothing: its requirement is backordered (``CapacityModel.unplannable`` says why).
@@ -99,6 +103,9 @@ class Outcome:
             "hires": float(self.hires.sum()),
             "fires": float(self.fires.sum()),
             "overloaded_cells": int(np.count_nonzero(over & limit_ok)),
+            # hours planned beyond what the resources can give: a heuristic plan that
+            # overloads is not feasible there, and its cost is then a lower bound
+            "overload_hours": float(np.maximum(self.hours_used - capacity, 0.0)[limit_ok].sum()),
             "solve_status": self.solve_status,
             "rounding": self.rounding,
         }
@@ -237,8 +244,7 @@ def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
 
     production = _share_back(strategy, model.requirement, need_h, group, prod_h, hpu_p)
     production[~has] = 0.0
-    x = np.zeros((len(methods), n_t))
-    x[pref[has]] = production[has]
+    x = _on_methods(model, production, pref)
     hours_used = np.zeros((n_r, n_t))
     np.add.at(hours_used, m_res, x * m_hours[:, None])
     overtime = np.zeros((n_r, n_t))
@@ -279,6 +285,47 @@ def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
         costs=costs,
         warnings=warnings,
     )
+
+
+def _on_methods(
+    model: CapacityModel, production: FloatArray, pref: NDArray[np.int64]
+) -> FloatArray:
+    """[M,T] production on methods: each product-month on its preferred method while that
+    resource has hours left (calendar plus allowed overtime, products in index order), the
+    product-months beyond that on its next usable method, as a planner would move them."""
+    n_p, n_t = production.shape
+    m = model.methods
+    x = np.zeros((len(m), n_t))
+    has = np.flatnonzero(pref >= 0)
+    x[pref[has]] = production[has]
+    # Each product's next usable method after the preferred one (-1: none).
+    usable = model.usable_methods()
+    usable[pref[has]] = False
+    second = preferred_methods(model.method_list(), n_p, allowed=usable)
+    movable = has[second[has] >= 0]
+    if movable.size == 0:
+        return x
+    m_res = m["r"].to_numpy(int)
+    m_hours = m["hours_per_unit"].to_numpy(float)
+    res = m_res[pref[movable]]
+    order = np.lexsort((movable, res))
+    p_sorted, r_sorted = movable[order], res[order]
+    hours = m_hours[pref[p_sorted], None] * production[p_sorted]  # [Pm,T]
+    # Hours already on each resource from products that cannot move.
+    fixed = np.zeros(model.available.shape)
+    np.add.at(fixed, m_res, x * m_hours[:, None])
+    np.add.at(fixed, r_sorted, -hours)
+    cum = np.cumsum(hours, axis=0)
+    start = np.ones(p_sorted.size, dtype=bool)
+    start[1:] = r_sorted[1:] != r_sorted[:-1]
+    before = np.maximum.accumulate(np.where(start[:, None], cum - hours, 0.0), axis=0)
+    room = model.capacity_limit()[r_sorted] - fixed[r_sorted]
+    over = (cum - before > room * (1 + 1e-9) + 1e-9) & (hours > 0)
+    rows, months = np.nonzero(over)
+    p_over = p_sorted[rows]
+    x[pref[p_over], months] = 0.0
+    x[second[p_over], months] = production[p_over, months]
+    return x
 
 
 def _aggregate(model: CapacityModel, g: int, demand_hours: FloatArray) -> AggregateProblem:

@@ -77,7 +77,7 @@ def load_figures(model: CapacityModel, outcome: Outcome) -> LoadFigures:
             used / avail,
             np.where(np.isfinite(avail) & (used <= EPS), 0.0, np.nan),
         )
-    utilisation = np.round(utilisation, UTILISATION_DECIMALS)
+    utilisation = np.asarray(np.round(utilisation, UTILISATION_DECIMALS), dtype=np.float64)
     nan = np.full((n_r, n_t), np.nan)
     crew_hours, crew_used = nan.copy(), nan.copy()
     headcount, hires, fires = nan.copy(), nan.copy(), nan.copy()

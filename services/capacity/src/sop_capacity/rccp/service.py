@@ -21,6 +21,7 @@ from sop_capacity.rccp.schemas import (
     RoughCutRead,
     Unassigned,
 )
+from sop_capacity.production_plans.writer import UTILISATION_DECIMALS
 from sop_capacity.supply import SupplyGateway
 from sop_shared.problems import FieldError, Unprocessable
 
@@ -80,13 +81,14 @@ def report(
     codes, months = model.resource_codes, model.months
     pairs = model.pairs
     finite_avail = np.isfinite(result.available)
+    utilisation = np.round(result.utilisation, UTILISATION_DECIMALS)  # no 1.0000000000000002
     cells = [
         LoadCell(
             resource=codes[r],
             month=months[t],
             available_hours=_finite(result.available[r, t]),
             load_hours=float(result.load[r, t]),
-            utilisation=_finite(result.utilisation[r, t]) if finite_avail[r, t] else None,
+            utilisation=_finite(utilisation[r, t]) if finite_avail[r, t] else None,
             overloaded=bool(result.overloaded[r, t]),
             idle=bool(result.idle[r, t] and finite_avail[r, t]),
             unavailable=bool(model.unavailable[r, t]),

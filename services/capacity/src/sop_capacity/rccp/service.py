@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from sop_capacity.planning import PlanningInputError, RccpResult, rough_cut
 from sop_capacity.planning_input import CapacityModel, CostRates, build_model, load_master_data
+from sop_capacity.production_plans.writer import UTILISATION_DECIMALS
 from sop_capacity.rccp.schemas import (
     Contributor,
     CrewLoad,
@@ -21,7 +22,6 @@ from sop_capacity.rccp.schemas import (
     RoughCutRead,
     Unassigned,
 )
-from sop_capacity.production_plans.writer import UTILISATION_DECIMALS
 from sop_capacity.supply import SupplyGateway
 from sop_shared.problems import FieldError, Unprocessable
 

@@ -307,3 +307,96 @@ def test_plans_follow_by_events_alone_and_executives_approve(
     assert str(approved_supply["based_on_production_plan_id"]) == str(production["id"])
     assert str(production["supply_plan_id"]) == str(supply["id"])
     assert event["data"]["production_plan_id"] == str(production["id"])
+
+
+def _rows(stack: DevStack, service: str, path: str) -> list[dict[str, Any]]:
+    """Every row of a paged resource, streamed as JSON lines."""
+    response = httpx.get(
+        f"{stack.url(service)}/api/v1{path}",
+        params={"format": "jsonl"},
+        headers=_auth("integration"),
+        timeout=120,
+    )
+    assert response.status_code == 200, response.text
+    return [json.loads(line) for line in response.text.splitlines() if line]
+
+
+def _noise(rows: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    """(field, value) of every number whose magnitude is above 0 and below 1e-6."""
+    return [
+        (key, value)
+        for row in rows
+        for key, value in row.items()
+        if isinstance(value, float) and 0 < abs(value) < 1e-6
+    ]
+
+
+@pytest.mark.timeout(900)
+def test_the_demo_plan_is_executable_and_its_strategies_comparable(
+    stack: DevStack, submitted: dict[str, Any]
+) -> None:
+    """Issue 13 on the demo company: chase and level plan what is needed, like for like with
+    the LP; every quantity sent to the ERP is a lot of whole units; no float noise; a
+    resource the plan fills is binding and a bottleneck."""
+    supply, production = _downstream_plans(stack, submitted["demand_plan"])
+    plan = _get(stack, "capacity", f"/production-plans/{production['id']}")
+
+    # Chase, level and the LP each make the requirement (safety-stock rebuild included)
+    # within 5 %, and report the same cost components.
+    required = plan["totals"]["requirement"]
+    comparison = plan["comparison"]
+    assert set(comparison) == {"optimal", "chase", "level"}
+    for strategy, figures in comparison.items():
+        assert abs(figures["production"] - required) <= 0.05 * required, (strategy, figures)
+        assert set(figures["costs"]) == set(plan["costs"]), strategy
+        assert figures["total_cost"] == pytest.approx(figures["costs"]["total"])
+    assert set(plan["totals"]["rounding"]) == {
+        "units_added",
+        "hours_added",
+        "cost_added",
+        "overloaded_cells_added",
+    }
+
+    # Every quantity sent out is a lot: at least the item-site's minimum, a whole number of
+    # its multiple (of whole units without one).
+    def assert_lots(rows: list[dict[str, Any]], rule: dict[Any, tuple[float, float]], *fields: str):
+        assert rows
+        for row in rows:
+            moq, multiple = rule[(row["product"], row["site"])]
+            step = multiple if multiple > 0 else 1.0
+            for name in fields:
+                quantity = row[name]
+                if quantity == 0:
+                    continue
+                assert quantity >= moq - 1e-6, (name, row)
+                assert abs(quantity / step - round(quantity / step)) <= 1e-6, (name, row)
+
+    made = _rows(stack, "supply", f"/supply-plans/{supply['id']}/production-requirements")
+    bought = _rows(stack, "supply", f"/supply-plans/{supply['id']}/purchase-requirements")
+    rule = {(r["product"], r["site"]): (r["moq"], r["lot_multiple"]) for r in made + bought}
+    assert any(m > 0 for m, _ in rule.values())
+    assert any(k > 0 for _, k in rule.values())
+    assert_lots(made, rule, "quantity", "release_quantity")
+    assert_lots(bought, rule, "quantity", "order_quantity")
+    lines = _rows(stack, "capacity", f"/production-plans/{production['id']}/lines")
+    assert_lots(lines, rule, "quantity")
+
+    # No float noise anywhere in the plans' lines.
+    positions = _rows(stack, "capacity", f"/production-plans/{production['id']}/positions")
+    loads = _get(stack, "capacity", f"/production-plans/{production['id']}/loads", limit=5000)
+    assert loads["total"] == len(loads["items"])  # 6 resources x 24 months
+    loads = loads["items"]
+    supply_lines = _rows(stack, "supply", f"/supply-plans/{supply['id']}/lines")
+    for rows in (made, bought, lines, positions, loads, supply_lines):
+        assert _noise(rows) == []
+
+    # A resource-month the plan fills to 99.9 % or more is binding and a bottleneck.
+    full = {
+        (r["resource"], r["month"])
+        for r in loads
+        if r["utilisation"] is not None and r["utilisation"] >= 0.999
+    }
+    assert full
+    assert all(r["binding"] for r in loads if (r["resource"], r["month"]) in full)
+    review = _get(stack, "capacity", f"/production-plans/{production['id']}/review")
+    assert full <= {(b["resource"], b["month"]) for b in review["bottlenecks"]}

@@ -204,6 +204,8 @@ class CapacityModel:
     pool_codes: list[str]
     overtime_allowed: bool
     warnings: list[str]
+    lot_minimum: FloatArray  # [P] supply's minimum order of the product-site (0: none)
+    lot_multiple: FloatArray  # [P] its lot multiple (0: whole units); see production_plans.lots
     unplannable: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=UNPLANNABLE_COLUMNS)
     )  # p, product, site, requirement, reason: made by no strategy, backordered
@@ -426,6 +428,10 @@ def build_model(
         overtime_allowed = False
 
     holding, backorder = _unit_costs(pairs, methods, master.products, rates)
+    lots = np.zeros((2, len(pairs)))
+    for i, column in enumerate(("moq", "lot_multiple")):
+        if column in req:
+            np.maximum.at(lots[i], p_idx, req[column].fillna(0.0).to_numpy(dtype=float))
     model = CapacityModel(
         months=months,
         pairs=pairs[["product", "site"]],
@@ -444,6 +450,8 @@ def build_model(
         pool_codes=pool_codes,
         overtime_allowed=overtime_allowed,
         warnings=warnings,
+        lot_minimum=lots[0],
+        lot_multiple=lots[1],
     )
     model.unplannable = _unplannable(model, master.routings, resources, has_cal)
     model.warnings.extend(_unplannable_warnings(model.unplannable))

@@ -14,7 +14,18 @@ from sop_shared.http import ServiceClient
 from sop_shared.problems import FieldError, Unprocessable
 from sop_shared.settings import ServiceSettings
 
-REQUIREMENT_COLUMNS = ["product", "site", "month", "quantity", "safety_stock", "opening_stock"]
+REQUIREMENT_COLUMNS = [
+    "product",
+    "site",
+    "month",
+    "quantity",
+    "safety_stock",
+    "opening_stock",
+    "moq",
+    "lot_multiple",
+]
+OPTIONAL_COLUMNS = ("safety_stock", "opening_stock", "moq", "lot_multiple")
+"""Missing: 0 safety stock, unknown opening stock, no minimum lot, whole units."""
 MONTH_RE = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"
 MAX_REPORTED = 20
 
@@ -46,7 +57,7 @@ def requirements_frame(rows: list[dict[str, object]], *, source: str) -> pd.Data
     frame = pd.DataFrame(rows)
     for column in REQUIREMENT_COLUMNS:
         if column not in frame:
-            frame[column] = np.nan if column in ("safety_stock", "opening_stock") else None
+            frame[column] = np.nan if column in OPTIONAL_COLUMNS else None
     frame = frame[REQUIREMENT_COLUMNS].copy()
     errors: list[FieldError] = []
 
@@ -59,12 +70,14 @@ def requirements_frame(rows: list[dict[str, object]], *, source: str) -> pd.Data
         flag(text.isna() | (text.astype(str).str.strip() == ""), column, "missing")
     month = frame["month"].astype(str)
     flag(~month.str.match(MONTH_RE), "month", "must be a month YYYY-MM")
-    for column in ("quantity", "safety_stock", "opening_stock"):
+    for column in ("quantity", *OPTIONAL_COLUMNS):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     quantity = frame["quantity"]
     flag(quantity.isna() | ~np.isfinite(quantity.fillna(0)), "quantity", "must be a number")
     flag(quantity < 0, "quantity", "must be >= 0")
     flag(frame["safety_stock"] < 0, "safety_stock", "must be >= 0")
+    for column in ("moq", "lot_multiple"):
+        flag((frame[column] < 0) | np.isinf(frame[column]), column, "must be a number >= 0")
     if errors:
         first = errors[0]
         raise Unprocessable(
@@ -74,6 +87,7 @@ def requirements_frame(rows: list[dict[str, object]], *, source: str) -> pd.Data
             errors=errors[:100],
         )
     frame["safety_stock"] = frame["safety_stock"].fillna(0.0)  # opening_stock: NaN = unknown
+    frame[["moq", "lot_multiple"]] = frame[["moq", "lot_multiple"]].fillna(0.0)
     frame["product"] = frame["product"].astype(str)
     frame["site"] = frame["site"].astype(str)
     return (
@@ -82,6 +96,8 @@ def requirements_frame(rows: list[dict[str, object]], *, source: str) -> pd.Data
             quantity=("quantity", "sum"),
             safety_stock=("safety_stock", "max"),
             opening_stock=("opening_stock", "first"),
+            moq=("moq", "max"),
+            lot_multiple=("lot_multiple", "max"),
         )
         .reset_index(drop=True)
     )

@@ -214,15 +214,18 @@ def test_every_capacity_is_respected_with_alternates_and_a_crew(
         assert row["crew_hours_used"] <= row["headcount"] * 150 * 1.1 + 1e-6, row
         assert 1 - 1e-9 <= row["headcount"] <= 1.2 + 1e-9
     # Limits are reached, and a binding cell is really at its limit: the co-packer's hours,
-    # the crew's headcount x 150 x 1.1 (at most 198).
+    # L1's regular hours (its overtime unused: the crew is the limit), the crew's
+    # headcount x 150 x 1.1 (at most 198).
     binding = [r for r in loads if r["binding"]]
-    assert {r["resource"] for r in binding} == {"CO", "CREW"}
+    assert {r["resource"] for r in binding} == {"CO", "CREW", "L1"}
     assert sum(r["resource"] == "CREW" for r in binding) >= 4
     for row in binding:
         if row["resource"] == "CREW":
             assert row["crew_hours_used"] == pytest.approx(row["headcount"] * 165), row
         else:
-            assert row["hours_used"] == pytest.approx(row["capacity_hours"]), row
+            # its regular hours full (some overtime on top, at most the allowance)
+            assert row["available_hours"] - 1e-6 <= row["hours_used"], row
+            assert row["hours_used"] <= row["capacity_hours"] + 1e-6, row
     assert plan["totals"]["binding_cells"] == len(binding)
     assert plan["totals"]["backordered_unit_months"] > 0
     # Balance per product: made + still backordered at the end = required.
@@ -356,22 +359,28 @@ class TestChaseAndLevel:
         assert plan["costs"]["hiring"] == pytest.approx(5_000)
         assert plan["costs"]["firing"] == pytest.approx(8_000)
 
-    def test_level_keeps_one_crew_and_builds_stock(
+    def test_level_makes_the_horizon_requirement_evenly(
         self, live: Any, token: Any, fake_supply: Any
     ) -> None:
         self.setup(live, token, fake_supply)
         _, plan = plan_run(live, token, "SP-AGG", strategy="level")
         assert plan is not None
         crew = plan_detail(live, token, plan["id"], "loads", resource="CREW")
-        # Smallest crew that never runs short: max(1000/100, 2500/200, 4500/300, 5700/400)
-        # = 15 workers, 1,500 units a month; stock 500, 500, 0, 300; hire 3 at once.
-        assert [r["headcount"] for r in crew] == pytest.approx([15, 15, 15, 15])
-        assert [r["hires"] for r in crew] == pytest.approx([3, 0, 0, 0])
+        # One crew making the horizon's 5,700 evenly: 1,425 a month = 14.25 workers (hire
+        # 2.25 at once). Position +425, +350, -225, 0: stock 425 and 350 (free: cost 0),
+        # 225 backordered in March (x 10 = 2,250). Labour 14.25 x 4 x 1,000 = 57,000;
+        # hiring 2.25 x 500 = 1,125. Total 60,375.
+        assert [r["headcount"] for r in crew] == pytest.approx([14.25] * 4)
+        assert [r["hires"] for r in crew] == pytest.approx([2.25, 0, 0, 0])
         positions = plan_detail(live, token, plan["id"], "positions")
-        assert by_month(positions, "production") == [1500] * 4
-        assert by_month(positions, "inventory") == [500, 500, 0, 300]
-        assert plan["costs"]["labour"] == pytest.approx(60_000)
-        assert plan["costs"]["hiring"] == pytest.approx(1_500)
+        assert by_month(positions, "production") == [1425] * 4
+        assert by_month(positions, "inventory") == [425, 350, 0, 0]
+        assert by_month(positions, "backorder") == [0, 0, 225, 0]
+        assert plan["totals"]["production"] == pytest.approx(5_700)
+        assert plan["costs"]["labour"] == pytest.approx(57_000)
+        assert plan["costs"]["hiring"] == pytest.approx(1_125)
+        assert plan["costs"]["backorder"] == pytest.approx(2_250)
+        assert plan["costs"]["total"] == pytest.approx(60_375)
 
     def test_optimal_is_no_dearer_than_either_and_compares_all_three(
         self, live: Any, token: Any, fake_supply: Any
@@ -381,11 +390,200 @@ class TestChaseAndLevel:
         assert plan is not None
         comparison = plan["comparison"]
         assert set(comparison) == {"optimal", "chase", "level"}
-        # Chase: 57,000 + 5,000 + 8,000 = 70,000; level: 60,000 + 1,500 = 61,500.
+        # Chase: 57,000 + 5,000 + 8,000 = 70,000; level: 57,000 + 1,125 + 2,250 = 60,375.
         assert comparison["chase"]["total_cost"] == pytest.approx(70_000)
-        assert comparison["level"]["total_cost"] == pytest.approx(61_500)
+        assert comparison["level"]["total_cost"] == pytest.approx(60_375)
         assert comparison["optimal"]["total_cost"] == pytest.approx(plan["costs"]["total"])
-        assert plan["costs"]["total"] <= 61_500 + 1e-6
+        assert plan["costs"]["total"] <= 60_375 + 1e-6
+        # Like for like: every strategy makes what is required and reports the same costs.
+        for figures in comparison.values():
+            assert figures["production"] == pytest.approx(5_700)
+            assert set(figures["costs"]) == set(plan["costs"])
+
+
+class TestChaseAndLevelOnTwoProductsAndAnIdleCrew:
+    """Worked by hand. CREW (100 h a person-month, 1,000 pay, hire 500, let go 800, 10 people,
+    at least 6) makes X (1 h a unit) and Y (2 h); IDLE (3 people, at least 1, same pay and
+    costs) has no work at all. Price 40 (backorder 10 per unit-month), cost 0 (no holding).
+
+        month            1      2      3      4   total
+        X                300    500    400    200   1,400
+        Y                100    250    300    150     800
+        crew hours       500  1,000  1,000    500   3,000
+
+    IDLE, in every strategy (and in the LP, which pays it too): let 2 go at once (1,600),
+    then 1 person x 4 months (4,000): 5,600.
+    """
+
+    def setup(self, live: Any, token: Any, fake_supply: Any) -> None:
+        crew = {"hours_per_person": 100, "regular_hour_cost": 10, "hire_cost": 500}
+        seed_live(
+            live,
+            token,
+            products={"X": (40.0, 0.0), "Y": (40.0, 0.0)},
+            resources=[
+                {"code": "CREW", "name": "Crew", "site": "PA", "kind": "labour_pool"},
+                {"code": "IDLE", "name": "Idle crew", "site": "PA", "kind": "labour_pool"},
+            ],
+            workforce=[
+                {"pool": "CREW", "headcount": 10, "min_headcount": 6, "fire_cost": 800, **crew},
+                {"pool": "IDLE", "headcount": 3, "min_headcount": 1, "fire_cost": 800, **crew},
+            ],
+            routings=[
+                {"product": "X", "resource": "CREW", "hours_per_unit": 1, "cost_per_unit": 0},
+                {"product": "Y", "resource": "CREW", "hours_per_unit": 2, "cost_per_unit": 0},
+            ],
+        )
+        fake_supply.plans["SP-2P"] = monthly("X", [300, 500, 400, 200]) + monthly(
+            "Y", [100, 250, 300, 150]
+        )
+
+    def test_chase(self, live: Any, token: Any, fake_supply: Any) -> None:
+        # People wanted 5, 10, 10, 5 -> at least 6: 6, 10, 10, 6 (idle 100 h in months 1
+        # and 4, paid, not turned into stock). From 10: let 4 go, hire 4, -, let 4 go.
+        # Labour 32 x 1,000 = 32,000; hiring 2,000; letting go 6,400; each product made in
+        # its month. With IDLE: 40,400 + 5,600 = 46,000.
+        self.setup(live, token, fake_supply)
+        _, plan = plan_run(live, token, "SP-2P", strategy="chase")
+        assert plan is not None
+        crew = plan_detail(live, token, plan["id"], "loads", resource="CREW")
+        assert [r["headcount"] for r in crew] == pytest.approx([6, 10, 10, 6])
+        idle = plan_detail(live, token, plan["id"], "loads", resource="IDLE")
+        assert [r["headcount"] for r in idle] == pytest.approx([1, 1, 1, 1])
+        assert [r["fires"] for r in idle] == pytest.approx([2, 0, 0, 0])
+        positions = plan_detail(live, token, plan["id"], "positions")
+        assert by_month(positions, "production", product="X") == [300, 500, 400, 200]
+        assert by_month(positions, "production", product="Y") == [100, 250, 300, 150]
+        assert by_month(positions, "inventory") == [0, 0, 0, 0]
+        assert plan["costs"]["labour"] == pytest.approx(36_000)
+        assert plan["costs"]["hiring"] == pytest.approx(2_000)
+        assert plan["costs"]["firing"] == pytest.approx(8_000)
+        assert plan["costs"]["total"] == pytest.approx(46_000)
+
+    def test_level(self, live: Any, token: Any, fake_supply: Any) -> None:
+        # 3,000 h / 4 = 750 h a month: 7.5 people (let 2.5 go: 2,000), labour 30,000.
+        # Shared by each product's share of the horizon: X 1,400 / 4 = 350 a month, Y 200.
+        # X position +50, -100, -150, 0 (250 unit-months late); Y +100, +50, -50, 0 (50):
+        # backorders 300 x 10 = 3,000. With IDLE: 35,000 + 5,600 = 40,600.
+        self.setup(live, token, fake_supply)
+        _, plan = plan_run(live, token, "SP-2P", strategy="level")
+        assert plan is not None
+        crew = plan_detail(live, token, plan["id"], "loads", resource="CREW")
+        assert [r["headcount"] for r in crew] == pytest.approx([7.5] * 4)
+        positions = plan_detail(live, token, plan["id"], "positions")
+        assert by_month(positions, "production", product="X") == [350] * 4
+        assert by_month(positions, "production", product="Y") == [200] * 4
+        assert by_month(positions, "backorder", product="X") == [0, 100, 150, 0]
+        assert by_month(positions, "backorder", product="Y") == [0, 0, 50, 0]
+        assert plan["costs"]["labour"] == pytest.approx(34_000)
+        assert plan["costs"]["firing"] == pytest.approx(3_600)
+        assert plan["costs"]["backorder"] == pytest.approx(3_000)
+        assert plan["costs"]["total"] == pytest.approx(40_600)
+
+    def test_the_lp_pays_the_same_idle_crew_and_is_no_dearer(
+        self, live: Any, token: Any, fake_supply: Any
+    ) -> None:
+        self.setup(live, token, fake_supply)
+        _, plan = plan_run(live, token, "SP-2P")
+        assert plan is not None
+        idle = plan_detail(live, token, plan["id"], "loads", resource="IDLE")
+        assert [r["headcount"] for r in idle] == pytest.approx([1, 1, 1, 1])
+        comparison = plan["comparison"]
+        assert comparison["chase"]["total_cost"] == pytest.approx(46_000)
+        assert comparison["level"]["total_cost"] == pytest.approx(40_600)
+        assert plan["costs"]["total"] <= 40_600 + 1e-6
+        for figures in comparison.values():
+            assert set(figures["costs"]) == set(plan["costs"])
+            assert figures["costs"]["labour"] >= 4_000  # IDLE's floor is paid by all three
+            assert figures["production"] == pytest.approx(2_200 - figures["ending_backorder"])
+
+
+def test_lines_are_lots_and_the_rounding_effect_is_reported(
+    live: Any, token: Any, fake_supply: Any
+) -> None:
+    # LINE-1 gives 100 h a month; X and Y take 1 h and cost 1 a unit; holding 1 a unit-month.
+    # X: 30 a month, made in lots of 50 (supply's lot multiple): 50, 50, 0, 50 (stock ahead
+    # 20, 40, 10, 30: 100 unit-months). Y: 10.4 and 3.2 in whole units, at least 5: 11, 0,
+    # 5, 0 (ahead 0.6, 0.6, 2.4, 2.4: 6 unit-months). Added: 30 + 2.4 units, as many hours;
+    # cost 32.4 of production + 106 of holding = 138.4; no cell over capacity.
+    seed_live(
+        live,
+        token,
+        products={"X": PRICE_COST, "Y": PRICE_COST},
+        resources=[LINE],
+        calendars=calendar("LINE-1", [100] * 4),
+        routings=[
+            {"product": p, "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1}
+            for p in "XY"
+        ],
+    )
+    fake_supply.plans["SP-LOT"] = [
+        {**row, "moq": 0.0, "lot_multiple": 50.0} for row in monthly("X", [30, 30, 30, 30])
+    ] + [{**row, "moq": 5.0, "lot_multiple": 0.0} for row in monthly("Y", [10.4, 0, 3.2, 0])]
+    job, plan = plan_run(live, token, "SP-LOT", **RATES)
+    assert plan is not None, job.error
+    lines = plan_detail(live, token, plan["id"], "lines")
+    assert by_month(lines, "quantity", product="X") == [50, 50, 50]  # no line in March
+    assert [r["month"] for r in lines if r["product"] == "X"] == ["2027-01", "2027-02", "2027-04"]
+    assert by_month(lines, "quantity", product="Y") == [11, 5]
+    positions = plan_detail(live, token, plan["id"], "positions")
+    assert by_month(positions, "inventory", product="X") == [20, 40, 10, 30]
+    assert by_month(positions, "inventory", product="Y") == [0.6, 0.6, 2.4, 2.4]
+    rounding = plan["totals"]["rounding"]
+    assert rounding["units_added"] == pytest.approx(32.4)
+    assert rounding["hours_added"] == pytest.approx(32.4)
+    assert rounding["cost_added"] == pytest.approx(138.4)
+    assert rounding["overloaded_cells_added"] == 0
+    assert plan["costs"]["production"] == pytest.approx(166.0)  # 150 + 16 units at 1
+    assert plan["costs"]["holding"] == pytest.approx(106.0)
+    assert plan["costs"]["total"] == pytest.approx(272.0)
+    assert plan["totals"]["production"] == pytest.approx(166.0)
+    # Every strategy is rounded the same way: chase makes what the LP makes; level's Y
+    # (3.4 a month, cumulative 3.4, 6.8, 10.2, 13.6) becomes 5, 5, 5, 0 with the minimum 5.
+    comparison = plan["comparison"]
+    assert comparison["chase"]["production"] == pytest.approx(166.0)
+    assert comparison["level"]["production"] == pytest.approx(165.0)
+    assert comparison["level"]["rounding"]["units_added"] == pytest.approx(150 + 15 - 133.6)
+
+
+def test_chase_moves_what_its_preferred_line_cannot_take_to_the_alternate(
+    live: Any, token: Any, fake_supply: Any
+) -> None:
+    # X prefers LINE-1 (100 h, 1 h a unit, cost 1), may use LINE-2 (200 h, cost 2); Y only
+    # LINE-1. Requirement X 60, 150; Y 30, 30. January: X 60 + Y 30 = 90 h fit LINE-1.
+    # February: Y's 30 h stay (it cannot move), X's 150 do not fit the 70 h left, so X
+    # goes whole to LINE-2: no overload, production 60 + 30 + 2 x 150 + 30 = 420.
+    seed_live(
+        live,
+        token,
+        products={"X": PRICE_COST, "Y": PRICE_COST},
+        resources=[LINE, {"code": "LINE-2", "name": "Line 2", "site": "PA"}],
+        calendars=calendar("LINE-1", [100, 100]) + calendar("LINE-2", [200, 200]),
+        routings=[
+            {"product": "X", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1},
+            {
+                "product": "X",
+                "resource": "LINE-2",
+                "hours_per_unit": 1,
+                "cost_per_unit": 2,
+                "priority": 2,
+            },
+            {"product": "Y", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1},
+        ],
+    )
+    fake_supply.plans["SP-ALT"] = monthly("X", [60, 150]) + monthly("Y", [30, 30])
+    _, plan = plan_run(live, token, "SP-ALT", strategy="chase", **RATES)
+    assert plan is not None
+    lines = plan_detail(live, token, plan["id"], "lines")
+    assert sorted((r["product"], r["month"], r["resource"], r["quantity"]) for r in lines) == [
+        ("X", "2027-01", "LINE-1", 60.0),
+        ("X", "2027-02", "LINE-2", 150.0),
+        ("Y", "2027-01", "LINE-1", 30.0),
+        ("Y", "2027-02", "LINE-1", 30.0),
+    ]
+    assert plan["costs"]["production"] == pytest.approx(420.0)
+    assert plan["totals"]["overloaded_cells"] == 0
+    assert plan["comparison"]["chase"]["overload_hours"] == 0.0
 
 
 class TestProductsWithoutAUsableMethod:

@@ -76,9 +76,13 @@ def test_review_explains_each_late_product(live: Any, token: Any, plan: dict[str
     assert (jan["before_load_hours"], jan["before_utilisation"]) == (150.0, 1.5)
     assert (jan["hours_used"], jan["utilisation"], jan["binding"]) == (100.0, 1.0, True)
     assert cells[("LINE-2", "2027-02")]["hours_used"] == pytest.approx(50.0)
+    # LINE-2's regular hours are full in January (its overtime judged too dear): binding and
+    # a bottleneck, though Y's backlog behind it is the plan's choice (reason "cost" above).
+    assert cells[("LINE-2", "2027-01")]["binding"] is True
     assert [(b["resource"], b["month"], b["limit"]) for b in body["bottlenecks"]] == [
         ("LINE-1", "2027-01", "machine"),
         ("LINE-1", "2027-02", "machine"),
+        ("LINE-2", "2027-01", "machine"),
     ]
     assert body["overtime"] == {"total_hours": 0.0, "cost": 0.0, "by_resource": []}
     assert [c["strategy"] for c in body["comparison"]] == ["optimal", "chase", "level"]

@@ -135,6 +135,55 @@ class TestWholeWorkersAndUnevenMonths:
         assert plan.costs.total == pytest.approx(42952.0)
 
 
+class TestMakeToNeed:
+    # SMALL with a floor of 45 people (900 units a month): the textbook crew at full rate
+    # makes 5,400 for a demand of 4,800; made to need, the crew is paid and makes only
+    # what is needed.
+    floor = AggregateProblem(**{**SMALL.__dict__, "min_workforce": 45, "make_to_need": True})
+
+    def test_chase_makes_the_net_requirement_and_pays_the_idle_floor(self):
+        # Workers wanted 30, 40, 50, 60, 35, 25 -> 45, 45, 50, 60, 45, 45 (hire 5, 5, 10;
+        # fire 15). Output = demand; labour 290 x 2,000 = 580,000; hiring 20 x 300 = 6,000;
+        # firing 15 x 500 = 7,500. Total 593,500.
+        plan = chase(self.floor)
+        np.testing.assert_allclose(plan.workforce, [45, 45, 50, 60, 45, 45])
+        np.testing.assert_allclose(plan.production, SMALL.demand)
+        np.testing.assert_allclose(plan.inventory, 0.0)
+        assert plan.costs.labour == 580_000
+        assert plan.costs.hiring == 6_000
+        assert plan.costs.firing == 7_500
+        assert plan.costs.total == 593_500
+        full = chase(AggregateProblem(**{**self.floor.__dict__, "make_to_need": False}))
+        assert full.production.sum() > 5_000  # the old reading: the floor makes stock
+
+    def test_level_makes_the_horizon_requirement_evenly(self):
+        # 4,800 / 6 = 800 a month (40 people's output) by a crew of 45: paid for 45, makes
+        # 800. Positions +200, +200, 0, -400, -300, 0: holding 800, backorders 7,000;
+        # hire 5 = 1,500; labour 45 x 6 x 2,000 = 540,000. Total 549,300.
+        plan = level(self.floor, no_backorders=False)
+        np.testing.assert_allclose(plan.workforce, 45.0)
+        np.testing.assert_allclose(plan.production, 800.0)
+        assert plan.production.sum() == 4_800
+        np.testing.assert_allclose(plan.backorder, [0, 0, 0, 400, 300, 0])
+        assert plan.costs.total == 549_300
+
+    def test_a_crew_without_work_goes_to_its_floor_and_is_paid(self):
+        idle = AggregateProblem(
+            demand=[0, 0, 0],
+            units_per_worker=20,
+            initial_workforce=5,
+            fire_cost=500,
+            wage_per_worker=2000,
+            min_workforce=2,
+            make_to_need=True,
+        )
+        for plan in (chase(idle), level(idle, no_backorders=False)):
+            np.testing.assert_allclose(plan.workforce, 2.0)
+            np.testing.assert_allclose(plan.production, 0.0)
+            assert plan.costs.labour == 12_000
+            assert plan.costs.firing == 1_500
+
+
 def test_opening_stock_is_used_first():
     # 900 units on hand cover month 1 (600) and 300 of month 2, so chase makes 0 then 500.
     problem = AggregateProblem(**{**SMALL.__dict__, "initial_inventory": 900})

@@ -191,6 +191,24 @@ def test_requirement_rows_are_summed_and_checked() -> None:
     assert "plan 9" in caught.value.detail
 
 
+def test_lot_rules_come_with_the_requirements_and_default_to_whole_units() -> None:
+    rows = requirements_frame(
+        [
+            {"product": "P", "site": "A", "month": "2027-01", "quantity": 5, "moq": 10},
+            {"product": "P", "site": "A", "month": "2027-02", "quantity": 5, "lot_multiple": 6},
+            {"product": "Q", "site": "A", "month": "2027-01", "quantity": 5},
+        ],
+        source="plan 9",
+    )
+    assert rows[["moq", "lot_multiple"]].to_numpy().tolist() == [[10, 0], [0, 6], [0, 0]]
+    with pytest.raises(Unprocessable) as caught:
+        requirements_frame(
+            [{"product": "P", "site": "A", "month": "2027-01", "quantity": 1, "moq": -1}],
+            source="plan 9",
+        )
+    assert [e.field for e in caught.value.errors] == ["moq"]
+
+
 class TestHeuristicsOnTheModel:
     def model(self) -> CapacityModel:
         # Two products on one crewed line; the crew of 2 gives 100 h a person.

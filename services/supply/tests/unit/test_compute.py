@@ -166,6 +166,64 @@ def test_statistical_sigma_is_the_planners_else_the_demand_lines_first_month() -
     assert without.counts["statistical_without_sigma"] == 3
 
 
+def test_the_review_period_is_the_item_sites_and_one_month_by_default() -> None:
+    # SS = z(95 %) · √(L + R) · σ with σ = 20 (the planner's), L = 2 months:
+    # R unset -> 1 (√3, as before); R = 0 (reviewed continuously) -> √2; R = 3 (quarterly) -> √5.
+    items = pd.DataFrame(
+        [
+            _item_site("MONTHLY", "S1", lead_time_months=2, ss_value=20.0),
+            _item_site("CONT", "S1", lead_time_months=2, ss_value=20.0, review_period_months=0),
+            _item_site("QUART", "S1", lead_time_months=2, ss_value=20.0, review_period_months=3),
+        ],
+        columns=ITEM_SITE_COLUMNS,
+    )
+    lines = demand(*[(p, "S1", "2027-01", 100.0) for p in ("MONTHLY", "CONT", "QUART")])
+    outcome = compute_plan(lines, data(item_sites=items))
+    safety = dict(
+        zip(outcome.items["product"], outcome.measures["safety_stock"][:, 0], strict=True)
+    )
+    assert safety["MONTHLY"] == pytest.approx(1.644854 * 3**0.5 * 20, rel=1e-6)
+    assert safety["CONT"] == pytest.approx(1.644854 * 2**0.5 * 20, rel=1e-6)
+    assert safety["QUART"] == pytest.approx(1.644854 * 5**0.5 * 20, rel=1e-6)
+
+
+def test_planned_quantities_are_lots_in_whole_units_and_noise_is_zero() -> None:
+    # A buys in whole units (no multiple): 10.4 -> 11 (0.6 left), 0.3 -> nothing (covered),
+    # 2.35 -> 3 (0.3 left over: needs 2.05 more). B: multiple 24, minimum 100.
+    # C: demand 1/3 three times, opening stock 1: exactly used up, closing 0 (not 1e-16).
+    items = pd.DataFrame(
+        [_item_site("B", "S1", ss_policy="fixed", moq=100.0, lot_multiple=24.0)],
+        columns=ITEM_SITE_COLUMNS,
+    )
+    inventory = pd.DataFrame(
+        [("C", "S1", "2026-12", 1.0, 0.0, 0.0)],
+        columns=["product", "site", "month", "on_hand", "in_transit", "quality_hold"],
+    )
+    lines = demand(
+        ("A", "S1", "2027-01", 10.4),
+        ("A", "S1", "2027-02", 0.3),
+        ("A", "S1", "2027-03", 2.35),
+        ("B", "S1", "2027-01", 30.0),
+        ("B", "S1", "2027-02", 90.0),
+        ("B", "S1", "2027-03", 50.0),
+        *[("C", "S1", m, 1 / 3) for m in ("2027-01", "2027-02", "2027-03")],
+    )
+    outcome = compute_plan(lines, data(item_sites=items, inventory=inventory))
+    receipts = dict(
+        zip(outcome.items["product"], outcome.measures["planned_receipts"], strict=True)
+    )
+    assert receipts["A"].tolist() == [11, 0, 3]
+    # B: 30 -> 120 (the minimum 100 in whole lots of 24; 90 left); 90 - 90 = 0 -> nothing;
+    # 50 -> 120.
+    assert receipts["B"].tolist() == [120, 0, 120]
+    assert receipts["C"].tolist() == [0, 0, 0]
+    closing = dict(zip(outcome.items["product"], outcome.measures["closing"], strict=True))
+    assert closing["C"][-1] == 0.0
+    for measure in outcome.measures.values():
+        finite = measure[abs(measure) < float("inf")]
+        assert not ((finite != 0) & (abs(finite) < 1e-6)).any()
+
+
 CONTRACT_COLUMNS = [
     "code",
     "supplier",

@@ -29,6 +29,10 @@ class AggregateProblem:
     less output and, for people paid by the day, less pay).
     ``integer_workers`` rounds headcount up to whole people, as Nahmias does, so the crew
     never makes less than the month needs.
+    ``make_to_need`` caps output at what is needed (chase: the month's net requirement;
+    level: the horizon's requirement spread evenly): people the plan keeps beyond that (a
+    headcount floor, whole people) are paid but idle, as in the LP, instead of making stock
+    nobody asked for. Without it they work at full rate (the textbook examples).
     """
 
     demand: Sequence[float] | FloatArray
@@ -44,6 +48,7 @@ class AggregateProblem:
     min_workforce: float = 0.0
     max_workforce: float = math.inf
     integer_workers: bool = False
+    make_to_need: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,8 @@ def chase(problem: AggregateProblem) -> AggregatePlan:
 
     Net requirement = demand + backlog - stock on hand, so opening stock is used up first.
     Workers produce at full rate, so rounding up to whole people (or a headcount floor) can
-    leave a little stock, which the next month nets off; a headcount ceiling leaves backlog.
+    leave stock, which the next month nets off, unless ``make_to_need`` (then they make the
+    net requirement and the rest of their time is idle); a headcount ceiling leaves backlog.
     """
     demand, k, wage = _inputs(problem)
     n_t = demand.size
@@ -148,6 +154,8 @@ def chase(problem: AggregateProblem) -> AggregatePlan:
         net = max(demand[t] - position, 0.0)
         workforce[t] = _headcount(problem, net / k[t])
         production[t] = workforce[t] * k[t]
+        if problem.make_to_need:
+            production[t] = min(production[t], net)
         position += production[t] - demand[t]
     return _finish("chase", problem, demand, wage, workforce, production)
 
@@ -159,6 +167,8 @@ def level(problem: AggregateProblem, *, no_backorders: bool = True) -> Aggregate
     output per worker is constant). With ``no_backorders`` the crew is raised to the smallest
     level that never runs short (max over t of cumulative net need / cumulative output per
     worker), so the plan ends without backorders unless ``max_workforce`` prevents it.
+    With ``make_to_need`` the crew's output stays at that rate when a headcount floor or
+    whole people give it more people than the rate needs (they are paid, and idle).
     """
     demand, k, wage = _inputs(problem)
     cum_need = np.cumsum(demand) - problem.initial_inventory
@@ -168,4 +178,5 @@ def level(problem: AggregateProblem, *, no_backorders: bool = True) -> Aggregate
         workers = max(workers, float(np.max(cum_need / cum_k)))
     crew = _headcount(problem, workers)
     workforce = np.full(demand.size, crew)
-    return _finish("level", problem, demand, wage, workforce, workforce * k)
+    working = min(crew, workers) if problem.make_to_need else crew
+    return _finish("level", problem, demand, wage, workforce, working * k)

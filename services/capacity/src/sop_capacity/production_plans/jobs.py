@@ -22,9 +22,10 @@ from sqlmodel import Session
 
 from sop_capacity.planning_input import CostRates, build_model, load_master_data
 from sop_capacity.production_plans import service
+from sop_capacity.production_plans.lots import run_executable
 from sop_capacity.production_plans.models import Strategy
 from sop_capacity.production_plans.schemas import RunParams
-from sop_capacity.production_plans.strategies import Outcome, PlanRunError, run_strategy
+from sop_capacity.production_plans.strategies import Outcome, PlanRunError
 from sop_capacity.rccp.service import Thresholds, analyse
 from sop_capacity.settings import CapacitySettings
 from sop_capacity.supply import SupplyGateway
@@ -65,7 +66,7 @@ def _comparison(model: Any, chosen: Outcome, capacity: Any) -> dict[str, Any]:
         if strategy == chosen.strategy:
             continue
         try:
-            out[strategy] = run_strategy(model, strategy).metrics(capacity)
+            out[strategy] = run_executable(model, strategy).metrics(capacity)
         except PlanRunError as exc:
             out[strategy] = {"error": str(exc)[:500]}
     return out
@@ -119,7 +120,7 @@ def compute_and_write(
 
     report(0.25, f"computing the {params.strategy} plan")
     with phase("solve"):
-        outcome = run_strategy(
+        outcome = run_executable(
             model,
             params.strategy,
             time_limit=settings.lp_time_limit_seconds,

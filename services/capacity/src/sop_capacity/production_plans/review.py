@@ -40,11 +40,13 @@ from sop_capacity.production_plans.schemas import (
     UtilisationCell,
 )
 from sop_capacity.production_plans.service import get_plan
+from sop_capacity.production_plans.writer import BINDING_SHARE
 from sop_capacity.resources.models import ResourceKind
 from sop_capacity.resources.repository import ResourceRepository
 from sop_capacity.routings.repository import RoutingRepository
+from sop_shared.quantities import TOLERANCE
 
-EPS = 1e-7
+EPS = TOLERANCE
 
 
 def _loads(session: Session, plan_id: uuid.UUID) -> pd.DataFrame:
@@ -256,7 +258,12 @@ def _binding_by_product(
             ),
         ]
     ).drop_duplicates()
-    full = loads.loc[loads["binding"] | loads["unavailable"], ["resource", "month"]]
+    # At its limit: a binding crew, or a resource with no hours left even on overtime (one
+    # whose regular hours are full but whose overtime was judged too dear is binding, and a
+    # bottleneck, but the backlog behind it is the plan's choice: "cost").
+    no_more = loads["crew_hours"].notna() | loads["capacity_hours"].isna()
+    no_more |= loads["hours_used"] >= BINDING_SHARE * loads["capacity_hours"] - TOLERANCE
+    full = loads.loc[(loads["binding"] & no_more) | loads["unavailable"], ["resource", "month"]]
     hits = limits.merge(full, on="resource")
     hits = hits[hits["month"] <= hits["last_month"]].sort_values(["resource", "month"])
     out: dict[tuple[str, str], list[BindingResource]] = {}

@@ -261,7 +261,15 @@ class StrategyFigures(BaseModel):
     hires: float | None = None
     fires: float | None = None
     overloaded_cells: int | None = None
+    overload_hours: float | None = Field(
+        default=None, description="Hours planned beyond what the resources can give"
+    )
     solve_status: str | None = None
+    rounding: dict[str, float] | None = Field(
+        default=None,
+        description="Effect of rounding the plan to lots: units_added, hours_added, "
+        "cost_added, overloaded_cells_added",
+    )
     error: str | None = None
 
 

@@ -122,6 +122,7 @@ def write_plan(
         "products": len(model.pairs),
         "resources": len(model.resources),
         "months": len(model.months),
+        "rounding": outcome.rounding,
     }
     plan = ProductionPlan(
         cycle=params.cycle,

@@ -3,20 +3,35 @@
 ``optimal`` is the LP. ``chase`` and ``level`` are the textbook aggregate strategies
 (planning.heuristics) applied per crew: each labour pool is one aggregate in hours
 (its products loaded on their preferred method), and so is each resource outside a pool
-(one "worker" = one hour, so hiring costs nothing). The aggregate hours are then shared
-back to products: chase in proportion to each month's need, level in proportion to each
-product's share of the horizon. Heuristics use no crew overtime; on a resource outside a
-pool, hours above the calendar use its overtime allowance, and anything beyond that is
-reported as overload (textbook chase and level ignore machine limits). Every strategy's
-positions and costs follow the same soft safety-stock rule (``CapacityModel.positions``),
-and in every strategy a product without a usable method makes nothing: its requirement is
-backordered (``CapacityModel.unplannable`` says why).
+(one "worker" = one hour, so hiring costs nothing). Chase makes each month's net
+requirement; level makes the horizon's requirement evenly (one crew, constant output,
+backorders where the cumulative output falls behind). A product-month goes on the
+product's preferred method while that resource has hours (calendar plus allowed overtime),
+else on its next usable method, as a planner would move it. Both make what is needed and no
+more: people a crew keeps beyond that (its minimum headcount) are paid and idle, as the
+LP pays them, and a crew with no work at all is planned too (down to its minimum), so its
+wages are in every strategy's cost. The aggregate hours are then shared back to products:
+chase in proportion to each month's need, level in proportion to each product's share of
+the horizon.
+
+Costs are the LP's, component by component: method cost per unit, regular pay per head,
+hiring and firing, overtime, holding on all stock held, backorders (plus the ending
+backlog at the product's cheapest unit cost) and safety stock not rebuilt. Heuristics plan
+no crew overtime, but hours above a resource's calendar are overtime, at the rate the LP
+pays for it (the pool's on a crewed resource), up to the calendar's allowance; anything
+beyond that is reported as overload (``overloaded_cells``, ``overload_hours``): textbook
+chase and level make the requirement whatever the machines can give, so where they
+overload their plan is not feasible and their cost is a lower bound.
+Every strategy's positions follow the same soft safety-stock rule
+(``CapacityModel.positions``), and in every strategy a product without a usable method
+makes nothing: its requirement is backordered (``CapacityModel.unplannable`` says why).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -71,6 +86,7 @@ class Outcome:
     solve_seconds: float = 0.0
     model_size: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    rounding: dict[str, float] = field(default_factory=dict)  # see production_plans.lots
 
     def metrics(self, capacity: FloatArray) -> dict[str, Any]:
         """The figures a planner compares strategies on."""
@@ -87,7 +103,11 @@ class Outcome:
             "hires": float(self.hires.sum()),
             "fires": float(self.fires.sum()),
             "overloaded_cells": int(np.count_nonzero(over & limit_ok)),
+            # hours planned beyond what the resources can give: a heuristic plan that
+            # overloads is not feasible there, and its cost is then a lower bound
+            "overload_hours": float(np.maximum(self.hours_used - capacity, 0.0)[limit_ok].sum()),
             "solve_status": self.solve_status,
+            "rounding": self.rounding,
         }
 
 
@@ -154,7 +174,16 @@ def optimal(
     )
 
 
-def _ending_backorder_cost(model: CapacityModel) -> FloatArray:
+def overtime_rates(model: CapacityModel) -> FloatArray:
+    """[R] cost of an overtime hour as the LP charges it: the crew's rate on a crewed
+    resource, the resource's own elsewhere."""
+    rate = model.resources["overtime_hour_cost"].to_numpy(float).copy()
+    for pool in model.pools:
+        rate[list(pool.resources)] = pool.overtime_hour_cost
+    return rate
+
+
+def ending_backorder_cost(model: CapacityModel) -> FloatArray:
     """As the LP charges it: the product's cheapest unit cost, crew pay included."""
     rate = np.zeros(len(model.resources))
     for pool in model.pools:
@@ -172,7 +201,7 @@ def _ending_backorder_cost(model: CapacityModel) -> FloatArray:
 def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
     """Chase or level per crew, shared back to products on their preferred method."""
     warnings = _checked(model)
-    run = chase if strategy == Strategy.chase else level
+    run = chase if strategy == Strategy.chase else partial(level, no_backorders=False)
     methods = model.method_list()
     n_p, n_t = model.requirement.shape
     n_r, n_q = len(model.resources), len(model.pools)
@@ -200,7 +229,11 @@ def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
     prod_h = np.zeros((n_g, n_t))
     headcount, hires, fires = np.zeros((n_q, n_t)), np.zeros((n_q, n_t)), np.zeros((n_q, n_t))
     labour = hiring = firing = 0.0
-    for g in np.flatnonzero(demand_h.sum(axis=1) > 0):
+    # Every crew is planned (one without work goes down to its minimum and is paid for it);
+    # a resource outside any pool only where it has work.
+    working = demand_h.sum(axis=1) > 0
+    working[:n_q] = True
+    for g in np.flatnonzero(working):
         plan = run(_aggregate(model, int(g), demand_h[g]))
         prod_h[g] = plan.production
         if g < n_q:
@@ -208,30 +241,27 @@ def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
             labour += plan.costs.labour
             hiring += plan.costs.hiring
             firing += plan.costs.firing
-    for q in np.flatnonzero(demand_h[:n_q].sum(axis=1) == 0):
-        headcount[q] = model.pools[q].headcount0  # an unused crew stays as it is
 
     production = _share_back(strategy, model.requirement, need_h, group, prod_h, hpu_p)
     production[~has] = 0.0
-    x = np.zeros((len(methods), n_t))
-    x[pref[has]] = production[has]
+    x = _on_methods(model, production, pref)
     hours_used = np.zeros((n_r, n_t))
     np.add.at(hours_used, m_res, x * m_hours[:, None])
     overtime = np.zeros((n_r, n_t))
-    outside = pool_of_r < 0
     if model.overtime_allowed:
-        extra = np.maximum(hours_used - model.available, 0.0)
-        overtime[outside] = np.minimum(extra, model.overtime_max)[outside]
+        with np.errstate(invalid="ignore"):  # inf - inf on a crewed resource with no calendar
+            extra = np.nan_to_num(np.maximum(hours_used - model.available, 0.0), nan=0.0)
+        overtime = np.minimum(extra, model.overtime_max)
 
     pos = model.positions(production)
-    ot_cost = model.resources["overtime_hour_cost"].to_numpy(float)
+    ot_cost = overtime_rates(model)
     costs = CostBreakdown(
         production=float((m_cost[:, None] * x).sum()),
         overtime=float((ot_cost[:, None] * overtime).sum()),
         holding=float((model.holding_cost[:, None] * pos.stock).sum()),
         backorder=float(
             (model.backorder_cost[:, None] * pos.backorder).sum()
-            + (_ending_backorder_cost(model) * pos.backorder[:, -1]).sum()
+            + (ending_backorder_cost(model) * pos.backorder[:, -1]).sum()
         ),
         shortfall=float((model.shortfall_cost[:, None] * pos.shortfall).sum()),
         labour=labour,
@@ -257,10 +287,53 @@ def heuristic(model: CapacityModel, strategy: Strategy) -> Outcome:
     )
 
 
+def _on_methods(
+    model: CapacityModel, production: FloatArray, pref: NDArray[np.int64]
+) -> FloatArray:
+    """[M,T] production on methods: each product-month on its preferred method while that
+    resource has hours left (calendar plus allowed overtime, products in index order), the
+    product-months beyond that on its next usable method, as a planner would move them."""
+    n_p, n_t = production.shape
+    m = model.methods
+    x = np.zeros((len(m), n_t))
+    has = np.flatnonzero(pref >= 0)
+    x[pref[has]] = production[has]
+    # Each product's next usable method after the preferred one (-1: none).
+    usable = model.usable_methods()
+    usable[pref[has]] = False
+    second = preferred_methods(model.method_list(), n_p, allowed=usable)
+    movable = has[second[has] >= 0]
+    if movable.size == 0:
+        return x
+    m_res = m["r"].to_numpy(int)
+    m_hours = m["hours_per_unit"].to_numpy(float)
+    res = m_res[pref[movable]]
+    order = np.lexsort((movable, res))
+    p_sorted, r_sorted = movable[order], res[order]
+    hours = m_hours[pref[p_sorted], None] * production[p_sorted]  # [Pm,T]
+    # Hours already on each resource from products that cannot move.
+    fixed = np.zeros(model.available.shape)
+    np.add.at(fixed, m_res, x * m_hours[:, None])
+    np.add.at(fixed, r_sorted, -hours)
+    cum = np.cumsum(hours, axis=0)
+    start = np.ones(p_sorted.size, dtype=bool)
+    start[1:] = r_sorted[1:] != r_sorted[:-1]
+    before = np.maximum.accumulate(np.where(start[:, None], cum - hours, 0.0), axis=0)
+    room = model.capacity_limit()[r_sorted] - fixed[r_sorted]
+    over = (cum - before > room * (1 + 1e-9) + 1e-9) & (hours > 0)
+    rows, months = np.nonzero(over)
+    p_over = p_sorted[rows]
+    x[pref[p_over], months] = 0.0
+    x[second[p_over], months] = production[p_over, months]
+    return x
+
+
 def _aggregate(model: CapacityModel, g: int, demand_hours: FloatArray) -> AggregateProblem:
     n_q = len(model.pools)
     if g >= n_q:  # a resource outside any pool: one "worker" is one hour, changes are free
-        return AggregateProblem(demand=demand_hours, units_per_worker=1.0, initial_workforce=0.0)
+        return AggregateProblem(
+            demand=demand_hours, units_per_worker=1.0, initial_workforce=0.0, make_to_need=True
+        )
     pool = model.pools[g]
     hpp = np.broadcast_to(np.asarray(pool.hours_per_person, dtype=float), demand_hours.shape)
     return AggregateProblem(
@@ -271,6 +344,7 @@ def _aggregate(model: CapacityModel, g: int, demand_hours: FloatArray) -> Aggreg
         fire_cost=pool.fire_cost,
         wage_per_worker=pool.regular_hour_cost * hpp,  # paid per head, as the LP charges it
         min_workforce=pool.min_headcount,
+        make_to_need=True,
         max_workforce=pool.max_headcount if math.isfinite(pool.max_headcount) else math.inf,
     )
 

@@ -2,6 +2,13 @@
 
 Lines keep only cells where something is made; positions only product-months where
 something happens; loads every resource-month (the review needs the idle ones too).
+Magnitudes below 1e-6 are written as 0 and utilisation is rounded to 6 decimals, so float
+noise never shows as a shortage or as ``utilisation 1.0000000000000002``.
+
+A resource-month is **binding** (and so a bottleneck in the review) when it is used to at
+least ``BINDING_SHARE`` (99.9 %) of its regular hours or of its capacity (regular plus the
+overtime allowed), or its crew to 99.9 % of what its headcount can give (overtime share
+included): the LP fills a line to 100 % only where that line limits the plan.
 """
 
 from __future__ import annotations
@@ -27,8 +34,12 @@ from sop_capacity.production_plans.models import (
 )
 from sop_capacity.production_plans.strategies import Outcome
 from sop_shared.bulk import copy_rows
+from sop_shared.quantities import TOLERANCE, snap
 
-EPS = 1e-7
+EPS = TOLERANCE
+BINDING_SHARE = 0.999
+"""Used share of a limit from which a resource-month is binding."""
+UTILISATION_DECIMALS = 6
 FloatArray = NDArray[np.float64]
 
 
@@ -48,15 +59,15 @@ class LoadFigures:
 
 
 def _near_or_above(value: FloatArray, limit: FloatArray) -> NDArray[np.bool_]:
-    tol = 1e-6 * np.maximum(np.abs(np.where(np.isfinite(limit), limit, 0.0)), 1.0)
-    return np.isfinite(limit) & (value >= limit - tol)
+    """At least ``BINDING_SHARE`` of a finite, positive limit."""
+    return np.isfinite(limit) & (limit > 0) & (value >= BINDING_SHARE * limit - TOLERANCE)
 
 
 def load_figures(model: CapacityModel, outcome: Outcome) -> LoadFigures:
     n_r, n_t = model.available.shape
     capacity = model.capacity_limit()
     used = outcome.hours_used
-    binding = _near_or_above(used, capacity) & (capacity > 0)
+    binding = _near_or_above(used, capacity) | _near_or_above(used, model.available)
     tol = 1e-6 * np.maximum(np.where(np.isfinite(capacity), capacity, 0.0), 1.0)
     overloaded = np.isfinite(capacity) & (used > capacity + tol)
     avail = model.available
@@ -66,6 +77,7 @@ def load_figures(model: CapacityModel, outcome: Outcome) -> LoadFigures:
             used / avail,
             np.where(np.isfinite(avail) & (used <= EPS), 0.0, np.nan),
         )
+    utilisation = np.asarray(np.round(utilisation, UTILISATION_DECIMALS), dtype=np.float64)
     nan = np.full((n_r, n_t), np.nan)
     crew_hours, crew_used = nan.copy(), nan.copy()
     headcount, hires, fires = nan.copy(), nan.copy(), nan.copy()
@@ -82,7 +94,7 @@ def load_figures(model: CapacityModel, outcome: Outcome) -> LoadFigures:
             outcome.fires[q],
         )
         crew_limit = crew_hours[own] * (1.0 + share)
-        binding[own] |= _near_or_above(crew_used[own], crew_limit) & (crew_limit > 0)
+        binding[own] |= _near_or_above(crew_used[own], crew_limit)
         overloaded[own] |= crew_used[own] > crew_limit * (1 + 1e-6) + 1e-6
     return LoadFigures(
         capacity, binding, overloaded, utilisation, crew_hours, crew_used, headcount, hires, fires
@@ -108,8 +120,8 @@ def line_rows(
         months.tolist(),
         methods["resource"].to_numpy(object)[m_idx].tolist(),
         qty.tolist(),
-        (qty * methods["hours_per_unit"].to_numpy(float)[m_idx]).tolist(),
-        (qty * methods["cost_per_unit"].to_numpy(float)[m_idx]).tolist(),
+        snap(qty * methods["hours_per_unit"].to_numpy(float)[m_idx]).tolist(),
+        snap(qty * methods["cost_per_unit"].to_numpy(float)[m_idx]).tolist(),
         strict=True,
     )
     for row in columns:
@@ -144,8 +156,9 @@ LOAD_COLUMNS = [
 def position_rows(
     plan_id: uuid.UUID, model: CapacityModel, outcome: Outcome
 ) -> Iterator[tuple[Any, ...]]:
-    req, prod = model.requirement, outcome.production
-    inv, bo, short = outcome.inventory, outcome.backorder, outcome.shortfall
+    req, prod = snap(model.requirement), snap(outcome.production)
+    inv, bo, short = snap(outcome.inventory), snap(outcome.backorder), snap(outcome.shortfall)
+    safety = snap(model.safety_stock)
     keep = (req > EPS) | (prod > EPS) | (inv > EPS) | (bo > EPS) | (short > EPS)
     p_idx, t_idx = np.nonzero(keep)
     columns = zip(
@@ -156,7 +169,7 @@ def position_rows(
         prod[p_idx, t_idx].tolist(),
         inv[p_idx, t_idx].tolist(),
         bo[p_idx, t_idx].tolist(),
-        model.safety_stock[p_idx, t_idx].tolist(),
+        safety[p_idx, t_idx].tolist(),
         short[p_idx, t_idx].tolist(),
         strict=True,
     )
@@ -189,18 +202,23 @@ def load_rows(
 ) -> Iterator[tuple[Any, ...]]:
     n_r, n_t = model.available.shape
     r_idx, t_idx = np.divmod(np.arange(n_r * n_t), n_t)
-    rccp_util = np.where(np.isfinite(model.available), before.utilisation, np.nan)
-    regular = np.maximum(outcome.hours_used - outcome.overtime_hours, 0.0)
+    rccp_util = np.where(
+        np.isfinite(model.available),
+        np.round(before.utilisation, UTILISATION_DECIMALS),
+        np.nan,
+    )
+    used, overtime = snap(outcome.hours_used), snap(outcome.overtime_hours)
+    regular = snap(np.maximum(used - overtime, 0.0))
     columns = zip(
         np.asarray(model.resource_codes, dtype=object)[r_idx].tolist(),
         np.asarray(model.months, dtype=object)[t_idx].tolist(),
         _opt(model.available),
         _opt(figures.capacity),
-        before.load.ravel().tolist(),
+        snap(before.load).ravel().tolist(),
         _opt(rccp_util),
-        outcome.hours_used.ravel().tolist(),
+        used.ravel().tolist(),
         regular.ravel().tolist(),
-        outcome.overtime_hours.ravel().tolist(),
+        overtime.ravel().tolist(),
         _opt(figures.utilisation),
         figures.binding.ravel().tolist(),
         figures.overloaded.ravel().tolist(),

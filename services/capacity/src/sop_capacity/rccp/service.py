@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from sop_capacity.planning import PlanningInputError, RccpResult, rough_cut
 from sop_capacity.planning_input import CapacityModel, CostRates, build_model, load_master_data
+from sop_capacity.production_plans.writer import UTILISATION_DECIMALS
 from sop_capacity.rccp.schemas import (
     Contributor,
     CrewLoad,
@@ -80,13 +81,14 @@ def report(
     codes, months = model.resource_codes, model.months
     pairs = model.pairs
     finite_avail = np.isfinite(result.available)
+    utilisation = np.round(result.utilisation, UTILISATION_DECIMALS)  # no 1.0000000000000002
     cells = [
         LoadCell(
             resource=codes[r],
             month=months[t],
             available_hours=_finite(result.available[r, t]),
             load_hours=float(result.load[r, t]),
-            utilisation=_finite(result.utilisation[r, t]) if finite_avail[r, t] else None,
+            utilisation=_finite(utilisation[r, t]) if finite_avail[r, t] else None,
             overloaded=bool(result.overloaded[r, t]),
             idle=bool(result.idle[r, t] and finite_avail[r, t]),
             unavailable=bool(model.unavailable[r, t]),

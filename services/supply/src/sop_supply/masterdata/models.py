@@ -56,6 +56,7 @@ class ItemSite(SQLModel, table=True):
     lot_multiple: float = 0.0
     ss_policy: str = Field(default="fixed", max_length=20)
     ss_value: float = 0.0
+    review_period_months: float = 1.0
     service_level: float = 0.95
     max_stock: float | None = None
     unit_cost: float | None = None

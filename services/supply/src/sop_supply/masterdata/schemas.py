@@ -88,6 +88,14 @@ class ItemSiteRow(BulkRow):
         "statistical policy a value > 0 is the planner's σ and wins; 0 (the default) takes σ "
         "from the demand plan: the forecast_sigma of the item-site's first plan month",
     )
+    review_period_months: float = Field(
+        default=1.0,
+        ge=0,
+        le=MAX_LEAD_TIME_MONTHS,
+        description="Months between two reviews of the item's orders, protected by the "
+        "statistical safety stock on top of the lead time: 1 for a monthly plan (the "
+        "default), 0 for an item reviewed continuously, 3 for one ordered quarterly",
+    )
     service_level: float = Field(
         default=0.95, gt=0, lt=1, description="Target cycle service level (statistical policy)"
     )

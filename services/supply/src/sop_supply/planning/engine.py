@@ -12,9 +12,10 @@ Semantics (chosen here, relied on by the service and its tests):
   as well as the month's own demand and safety stock.
 * **Netting.** Projected stock before planning is ``opening + scheduled − demand``; the net
   requirement is ``max(0, safety_stock − projected)``; a positive net requirement is lot-sized
-  to ``max(moq, ceil(net / multiple) × multiple)`` (``net`` itself when the multiple is 0).
+  to ``max(moq, ceil(net / multiple) × multiple)``, in whole units when the multiple is 0
+  (``sop_shared.quantities.lot_size``: the rule capacity applies to its production lines).
   Net requirements within ``QTY_TOLERANCE`` are treated as zero, so float noise never triggers
-  an MOQ-sized order. Quantities are continuous (no integer rounding beyond the multiple).
+  an MOQ-sized order, and projected stock within it is zero (no ``4e-12`` shortages).
 * **Frozen zone inside the lead time.** A receipt due in month t needs its release in month
   t − lead_time. For items in the frozen set (by default *buy* items, ``frozen="buy"``) no
   receipt is planned in months t < lead_time: the supplier cannot deliver sooner, so the gap
@@ -46,13 +47,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from sop_shared.quantities import TOLERANCE, lot_size
 from sop_supply.planning.safety_stock import DAYS_PER_MONTH, forward_demand, per_cell
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-QTY_TOLERANCE = 1e-7
+QTY_TOLERANCE = TOLERANCE
 """Quantities whose magnitude is below this are zero (guards lot sizing against float noise)."""
 
 FrozenItems = Literal["buy", "all", "none"]
@@ -227,8 +229,6 @@ def plan_supply(
     lead = np.asarray(inputs.lead_time, dtype=np.int64)
     moq = np.asarray(inputs.moq, dtype=np.float64)
     multiple = np.asarray(inputs.lot_multiple, dtype=np.float64)
-    has_multiple = multiple > 0
-    safe_multiple = np.where(has_multiple, multiple, 1.0)
     frozen_items = _frozen_mask(inputs, frozen)
     # Month-major copies: each step of the loop then reads/writes contiguous rows.
     demand = np.asarray(inputs.demand, dtype=np.float64)
@@ -246,26 +246,20 @@ def plan_supply(
     stock = np.asarray(inputs.on_hand, dtype=np.float64).copy()
     projected = np.empty(n)
     net = np.empty(n)
-    lot = np.empty(n)
     for month in range(t):
         opening_tm[month] = stock
         np.add(stock, sched_tm[month], out=projected)
         projected -= demand_tm[month]
         np.subtract(ss_tm[month], projected, out=net)
-        # Lot sizing: round up to the multiple (tolerance absorbs float noise), then the MOQ.
-        np.divide(net, safe_multiple, out=lot)
-        lot -= QTY_TOLERANCE
-        np.ceil(lot, out=lot)
-        lot *= safe_multiple
-        np.copyto(lot, net, where=~has_multiple)
-        np.maximum(lot, moq, out=lot)
-        plannable = net > QTY_TOLERANCE
-        plannable &= ~(frozen_items & (lead > month))
+        # Lot sizing: the multiple (whole units without one), then the MOQ; 0 within noise.
+        lot = lot_size(net, moq, multiple)
+        plannable = ~(frozen_items & (lead > month))
         planned = planned_tm[month]
         np.multiply(lot, plannable, out=planned)
         if constrained_tm is not None and constrained_mask_tm is not None:
             np.copyto(planned, constrained_tm[month], where=constrained_mask_tm[month])
         np.add(projected, planned, out=stock)
+        stock[np.abs(stock) < QTY_TOLERANCE] = 0.0
         closing_tm[month] = stock
 
     planned_receipts = np.ascontiguousarray(planned_tm.T)

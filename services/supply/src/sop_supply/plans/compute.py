@@ -18,7 +18,8 @@ The netting itself is ``planning.engine.plan_supply``; this module builds its in
 * **Safety stock** by the item-site's policy (``planning.safety_stock``), with ``ss_value``
   the policy's parameter: units (fixed), months or days of forward cover, or the standard
   deviation of the monthly forecast error (statistical). The statistical policy protects the
-  lead time plus the one-month review period of a monthly plan, σ = √((L + 1)·σ_d² + d̄²·σ_L²),
+  lead time plus the item-site's review period R (``review_period_months``, default one month:
+  a monthly plan), σ = √((L + R)·σ_d² + d̄²·σ_L²),
   the periodic-review form of Chopra & Meindl (safety inventory for a target cycle service
   level); a scenario's ``service_level`` overrides every item-site's target. σ_d is the
   planner's ``ss_value`` when given (> 0), otherwise the demand plan's ``forecast_sigma`` of
@@ -36,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from sop_shared.quantities import snap
 from sop_supply.planning import safety_stock as ss
 from sop_supply.planning.engine import (
     EXCEPTION_KINDS,
@@ -49,7 +51,8 @@ from sop_supply.planning.engine import (
 )
 
 FloatArray = npt.NDArray[np.float64]
-REVIEW_PERIOD_MONTHS = 1
+REVIEW_PERIOD_MONTHS = 1.0
+"""The review period of an item-site that does not give one: a monthly plan."""
 DEFAULT_FAMILY = "UNCLASSIFIED"
 LINE_MEASURES = (
     "demand",
@@ -120,6 +123,7 @@ ITEM_SITE_DEFAULTS: dict[str, Any] = {
     "lot_multiple": 0.0,
     "ss_policy": "fixed",
     "ss_value": 0.0,
+    "review_period_months": REVIEW_PERIOD_MONTHS,
     "service_level": 0.95,
     "max_stock": np.nan,
     "unit_cost": np.nan,
@@ -264,6 +268,7 @@ def _item_attributes(items: pd.DataFrame, data: PlanData) -> pd.DataFrame:
         "moq",
         "lot_multiple",
         "ss_value",
+        "review_period_months",
         "service_level",
         "max_stock",
         "holding_cost_rate",
@@ -331,8 +336,8 @@ def safety_stock(
 ) -> FloatArray:
     """Safety stock [n, T] of item-sites by their policy (see the module docstring).
 
-    Statistical policy: SS = z(CSL) · √((L + R)·σ_d² + d̄²·σ_L²) with R = 1 month (the
-    review period of a monthly plan), d̄ the mean monthly demand over the horizon and σ_d
+    Statistical policy: SS = z(CSL) · √((L + R)·σ_d² + d̄²·σ_L²) with R the item-site's
+    ``review_period_months`` (default 1: the review period of a monthly plan), d̄ the mean monthly demand over the horizon and σ_d
     the standard deviation of the monthly forecast error: the item-site's ``ss_value``
     when the planner gave one (> 0), else ``forecast_sigma`` ([n], from the demand plan's
     lines, NaN = unknown = 0). That σ is the error of the *one-month-ahead* forecast (the
@@ -362,7 +367,8 @@ def safety_stock(
             if service_level is not None:
                 csl = np.full(rows.size, service_level)
             protection = (
-                params["lead_time_months"].to_numpy(dtype=np.float64)[rows] + REVIEW_PERIOD_MONTHS
+                params["lead_time_months"].to_numpy(dtype=np.float64)[rows]
+                + params["review_period_months"].to_numpy(dtype=np.float64)[rows]
             )
             sigma = value[rows]
             if forecast_sigma is not None:
@@ -494,6 +500,9 @@ def compute_plan(
             bom = Bom(local, mine["child"].to_numpy(), mine["qty_per"].to_numpy())
             measures["dependent_demand"] += explode_bom(result.releases_with_past_due(), bom, n)
 
+    # Float noise is zero in every measure sent out (forward covers and maxima included).
+    measures = {name: snap(array) for name, array in measures.items()}
+    holding = snap(holding)
     review = contract_review(data.contracts, params, measures, months)
     parts = [_item_exceptions(exceptions, params, months), _contract_exceptions(review)]
     all_exceptions = pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True)
@@ -521,7 +530,9 @@ def compute_plan(
         },
     }
     totals = _totals(measures, holding, is_make, review)
-    items_out = params[["product", "site", "kind", "make_or_buy", "family", "unit_cost"]].copy()
+    items_out = params[
+        ["product", "site", "kind", "make_or_buy", "family", "unit_cost", "moq", "lot_multiple"]
+    ].copy()
     items_out["level"] = level
     items_out["forecast_sigma"] = forecast_sigma
     return PlanOutcome(months, items_out, measures, all_exceptions, review, totals, counts)

@@ -121,6 +121,10 @@ class SupplyPlanLine(SQLModel, table=True):
     days_of_supply: float
     inventory_value: float
     unit_cost: float
+    moq: float = Field(default=0.0, description="The item-site's minimum order when planned")
+    lot_multiple: float = Field(
+        default=0.0, description="The item-site's lot multiple when planned (0: whole units)"
+    )
 
 
 class SupplyPlanException(SQLModel, table=True):

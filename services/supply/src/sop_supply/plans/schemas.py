@@ -119,6 +119,15 @@ class ProductionRequirementRead(BaseModel):
     safety_stock: float
     opening_stock: float
     closing_stock: float
+    moq: float = Field(
+        default=0.0,
+        description="The item-site's minimum order: every quantity is 0 or at least this",
+    )
+    lot_multiple: float = Field(
+        default=0.0,
+        description="The item-site's lot multiple: every quantity is a whole number of it "
+        "(0: of whole units)",
+    )
 
 
 class ProductionRequirementPage(Page[ProductionRequirementRead]):
@@ -145,6 +154,15 @@ class PurchaseRequirementRead(BaseModel):
     opening_stock: float
     closing_stock: float
     shortage: float
+    moq: float = Field(
+        default=0.0,
+        description="The item-site's minimum order: every quantity is 0 or at least this",
+    )
+    lot_multiple: float = Field(
+        default=0.0,
+        description="The item-site's lot multiple: every quantity is a whole number of it "
+        "(0: of whole units)",
+    )
 
 
 class PurchaseRequirementPage(Page[PurchaseRequirementRead]):

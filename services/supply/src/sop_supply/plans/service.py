@@ -141,6 +141,7 @@ ITEM_SITE_COLUMNS = [
     "lot_multiple",
     "ss_policy",
     "ss_value",
+    "review_period_months",
     "service_level",
     "max_stock",
     "unit_cost",
@@ -393,6 +394,8 @@ def _write_lines(session: Session, plan_id: uuid.UUID, outcome: compute.PlanOutc
         Field("family", "text", items["family"].tolist()),
         *(Field(name, "float8", outcome.measures[name]) for name in compute.LINE_MEASURES),
         Field("unit_cost", "float8", items["unit_cost"].to_numpy(dtype=np.float64)),
+        Field("moq", "float8", items["moq"].to_numpy(dtype=np.float64)),
+        Field("lot_multiple", "float8", items["lot_multiple"].to_numpy(dtype=np.float64)),
     ]
     copy_grid(session, SupplyPlanLine.__table__, fields, n, t)  # type: ignore[attr-defined]
 
@@ -594,6 +597,8 @@ def production_requirement(line: Any) -> dict[str, Any]:
         "safety_stock": line.safety_stock,
         "opening_stock": line.opening,
         "closing_stock": line.closing,
+        "moq": line.moq,
+        "lot_multiple": line.lot_multiple,
     }
 
 
@@ -613,6 +618,8 @@ def purchase_requirement(line: Any) -> dict[str, Any]:
         "opening_stock": line.opening,
         "closing_stock": line.closing,
         "shortage": line.shortage,
+        "moq": line.moq,
+        "lot_multiple": line.lot_multiple,
     }
 
 

@@ -318,6 +318,8 @@ class TestEveryLineColumn:
                 "safety_stock": 20,
                 "opening_stock": r["opening"],
                 "closing_stock": r["closing"],
+                "moq": 0,
+                "lot_multiple": 100,  # the item-site's lot rule, which capacity rounds to
             }
             for r in expected
         ]

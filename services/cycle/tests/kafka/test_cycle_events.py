@@ -217,3 +217,47 @@ def test_scenario_and_step_events_reach_the_cycle_topic(
     scenario = next(e for e in seen.values() if e["type"].endswith("scenario.changed.v1"))
     assert scenario["data"]["parameters"]["demand_change_pct"] == {"A": -15.0}
     assert scenario["sopscenario"] == "downside"
+
+
+def test_an_event_mixing_scenarios_is_dead_lettered_with_the_reason(
+    committed_engine: Engine, broker: EmbeddedBroker, kafka_settings: KafkaSettings, consumer: Any
+) -> None:
+    """A what-if production plan computed from base's supply plan: refused at once (no
+    retries), sent to ``<topic>.dlq`` with the reason, and the partition moves on."""
+    month = _month()
+    _open(committed_engine, month)
+    topic = f"test.capacity.{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_settings, [topic, f"{topic}.dlq"])
+    runner = consumer([topic])
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+    chain = [
+        plan_event("demand", "D1", cycle=month),
+        plan_event("supply", "S1", cycle=month, upstream="D1"),
+        plan_event("production", "PW", cycle=month, scenario="what-if", upstream="S1"),
+        plan_event("production", "P1", cycle=month, upstream="S1"),
+    ]
+    for event in chain:
+        producer.send(topic, key=month.encode(), value=event.to_json()).get(10)
+    producer.close()
+    wait_until(lambda: _applied(committed_engine, chain[-1].id), timeout=60)
+    assert _count(runner, "dead_lettered") == 1
+    with Session(committed_engine) as s:
+        records = s.exec(select(PlanRecord).where(PlanRecord.cycle == month)).all()
+    assert sorted(r.plan_id for r in records) == ["D1", "P1", "S1"]
+    dlq = KafkaConsumer(
+        f"{topic}.dlq",
+        bootstrap_servers=broker.bootstrap,
+        group_id=f"dlq-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+    )
+    got: list[Any] = []
+    wait_until(
+        lambda: got.extend(r for rs in dlq.poll(500).values() for r in rs) or got, timeout=30
+    )
+    dlq.close()
+    assert json.loads(got[0].value)["id"] == chain[2].id
+    reason = dict(got[0].headers)["error"].decode()
+    assert "lineage mixes scenarios" in reason
+    assert f"upstream supply plan S1: cycle {month} scenario base" in reason

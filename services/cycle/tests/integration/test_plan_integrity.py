@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from sop_cycle.executive import service as executive
+from sop_cycle.settings import STEP_NAMES
 from sop_shared.inbox import EventRejected
 from sop_shared.outbox.models import OutboxEvent
 
@@ -26,14 +27,7 @@ from ..fakes import FakePeers
 MONTH = "2026-12"
 BASE = f"/api/v1/cycles/{MONTH}"
 COORD = "sop_coordinator"
-STEPS = (
-    "data_gathering",
-    "product_review",
-    "demand_review",
-    "supply_review",
-    "production_review",
-    "pre_sop",
-)
+STEPS = STEP_NAMES[:-1]  # every step before the executive meeting
 
 
 def _approved_events(session: Session) -> list[dict[str, Any]]:

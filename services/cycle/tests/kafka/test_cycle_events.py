@@ -118,14 +118,15 @@ def test_the_chain_of_plan_events_moves_the_steps(
     ensure_topics(kafka_settings, list(topics.values()))
     runner = consumer(list(topics.values()))
     producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+    d, s = f"D1-{month}", f"S1-{month}"  # plan ids are unique across cycles
     chain = [
-        ("demand", plan_event("demand", "D1", cycle=month)),
-        ("supply", plan_event("supply", "S1", cycle=month, upstream="D1")),
-        ("capacity", plan_event("production", "P1", cycle=month, upstream="S1")),
+        ("demand", plan_event("demand", d, cycle=month)),
+        ("supply", plan_event("supply", s, cycle=month, upstream=d)),
+        ("capacity", plan_event("production", f"P1-{month}", cycle=month, upstream=s)),
         (
             "supply",
             plan_event(
-                "supply", "S1c", cycle=month, upstream="D1", version=2, status="constrained"
+                "supply", f"S1c-{month}", cycle=month, upstream=d, version=2, status="constrained"
             ),
         ),
     ]
@@ -230,11 +231,12 @@ def test_an_event_mixing_scenarios_is_dead_lettered_with_the_reason(
     ensure_topics(kafka_settings, [topic, f"{topic}.dlq"])
     runner = consumer([topic])
     producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+    d, sp, p = (f"{kind}-{month}" for kind in ("D1", "S1", "P1"))  # plan ids are unique
     chain = [
-        plan_event("demand", "D1", cycle=month),
-        plan_event("supply", "S1", cycle=month, upstream="D1"),
-        plan_event("production", "PW", cycle=month, scenario="what-if", upstream="S1"),
-        plan_event("production", "P1", cycle=month, upstream="S1"),
+        plan_event("demand", d, cycle=month),
+        plan_event("supply", sp, cycle=month, upstream=d),
+        plan_event("production", f"PW-{month}", cycle=month, scenario="what-if", upstream=sp),
+        plan_event("production", p, cycle=month, upstream=sp),
     ]
     for event in chain:
         producer.send(topic, key=month.encode(), value=event.to_json()).get(10)
@@ -243,7 +245,7 @@ def test_an_event_mixing_scenarios_is_dead_lettered_with_the_reason(
     assert _count(runner, "dead_lettered") == 1
     with Session(committed_engine) as s:
         records = s.exec(select(PlanRecord).where(PlanRecord.cycle == month)).all()
-    assert sorted(r.plan_id for r in records) == ["D1", "P1", "S1"]
+    assert sorted(r.plan_id for r in records) == [d, p, sp]
     dlq = KafkaConsumer(
         f"{topic}.dlq",
         bootstrap_servers=broker.bootstrap,
@@ -260,4 +262,4 @@ def test_an_event_mixing_scenarios_is_dead_lettered_with_the_reason(
     assert json.loads(got[0].value)["id"] == chain[2].id
     reason = dict(got[0].headers)["error"].decode()
     assert "lineage mixes scenarios" in reason
-    assert f"upstream supply plan S1: cycle {month} scenario base" in reason
+    assert f"upstream supply plan {sp}: cycle {month} scenario base" in reason

@@ -26,11 +26,16 @@ class PlanRecordRepository(Repository[PlanRecord]):
     def last_id(self) -> int:
         return self.session.exec(select(func.max(PlanRecord.id))).one() or 0
 
-    def find_upstream(self, *, kind: str, plan_id: str) -> PlanRecord | None:
+    def find_upstream(
+        self, *, kind: str, plan_id: str, cycle: str, scenario: str
+    ) -> PlanRecord | None:
+        """The recorded plan ``plan_id``: one of (cycle, scenario) when there is one, else
+        the latest recorded under that id (whose cycle or scenario then differs)."""
+        same = (PlanRecord.cycle == cycle) & (PlanRecord.scenario == scenario)
         return self.session.exec(
             select(PlanRecord)
             .where(PlanRecord.kind == kind, PlanRecord.plan_id == plan_id)
-            .order_by(col(PlanRecord.id).desc())
+            .order_by(same.desc(), col(PlanRecord.id).desc())
         ).first()
 
     def newest_version(

@@ -69,7 +69,10 @@ def check_lineage_of(session: Session, *, kind: str, event: CloudEvent) -> None:
     upstream = None
     if kind in UPSTREAM_KIND and data.upstream_plan_id:
         row = PlanRecordRepository(session).find_upstream(
-            kind=UPSTREAM_KIND[kind], plan_id=data.upstream_plan_id
+            kind=UPSTREAM_KIND[kind],
+            plan_id=data.upstream_plan_id,
+            cycle=data.cycle,
+            scenario=data.scenario,
         )
         if row is not None:
             upstream = (row.cycle, row.scenario)

@@ -22,13 +22,16 @@ from sop_shared.testing import create_database, drop_database
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 REQUIREMENTS = re.compile(r"^/api/v1/supply-plans/([^/]+)/production-requirements$")
+HEADER = re.compile(r"^/api/v1/supply-plans/([^/]+)$")
 
 
 class FakeSupply:
-    """The supply service's production-requirements stream, served from memory."""
+    """The supply service's production-requirements stream, served from memory, and each
+    plan's header (cycle and scenario: 2027-01 base unless a test says otherwise)."""
 
     def __init__(self) -> None:
         self.plans: dict[str, list[dict[str, Any]]] = {}
+        self.headers: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
         self.down = False
 
@@ -37,6 +40,11 @@ class FakeSupply:
         assert request.headers["authorization"].startswith("Bearer ")
         if self.down:
             return httpx.Response(503, json={"title": "down", "detail": "supply is down"})
+        header = HEADER.match(request.url.path)
+        if header is not None and header.group(1) in self.plans:
+            plan_id = header.group(1)
+            body = {"id": plan_id, "cycle": "2027-01", "scenario": "base"}
+            return httpx.Response(200, json={**body, **self.headers.get(plan_id, {})})
         match = REQUIREMENTS.match(request.url.path)
         if match is None or match.group(1) not in self.plans:
             return httpx.Response(
@@ -64,6 +72,7 @@ _FAKE = FakeSupply()
 @pytest.fixture
 def fake_supply() -> FakeSupply:
     _FAKE.plans.clear()
+    _FAKE.headers.clear()
     _FAKE.calls.clear()
     _FAKE.down = False
     return _FAKE

@@ -39,6 +39,19 @@ class SupplyGateway:
         self.settings = settings
         self.transport = transport
 
+    def plan_header(self, supply_plan_id: str) -> dict[str, object]:
+        """The supply plan itself (cycle, scenario, version, status)."""
+        with ServiceClient(
+            self.settings.urls.supply_url,
+            self.settings.auth,
+            caller="capacity",
+            transport=self.transport,
+        ) as client:
+            body = client.get_json(f"/api/v1/supply-plans/{supply_plan_id}")
+        if not isinstance(body, dict):
+            raise Unprocessable(f"Supply plan {supply_plan_id}: not a JSON object.")
+        return body
+
     def production_requirements(self, supply_plan_id: str) -> pd.DataFrame:
         """One row per product x site x month (duplicates summed), checked column by column."""
         path = f"/api/v1/supply-plans/{supply_plan_id}/production-requirements"

@@ -827,6 +827,7 @@ def test_plan_event_lines_pages_and_streams(live: Any, token: Any, fake_supply: 
     assert data["status"] == "published"
     assert data["lines_url"] == f"/api/v1/production-plans/{first['id']}/lines"
     assert data["totals"]["quantity"] == pytest.approx(70.0)
+    assert data["totals"]["production_cost"] == pytest.approx(70.0)  # Σ line cost, 1 a unit
     assert events[0].topic == "sop.capacity.v1"
 
     url = f"/api/v1/production-plans/{first['id']}/lines"

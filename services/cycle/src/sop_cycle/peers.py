@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import httpx
 
 from sop_cycle.cycles.schemas import PeerDataStatus
+from sop_shared.events.catalog import PlanLink
 from sop_shared.http import ServiceClient
 from sop_shared.problems import DomainError
 from sop_shared.settings import AuthSettings, ServiceSettings
@@ -30,6 +31,21 @@ PLAN_ENDPOINTS = {
     "supply": ("supply", "/api/v1/supply-plans"),
     "production": ("capacity", "/api/v1/production-plans"),
 }
+
+
+def plan_link(kind: str, plan_id: str, version: int | None) -> PlanLink:
+    """Where a plan and its lines are read (paths under the owning service's base URL)."""
+    service, path = PLAN_ENDPOINTS[kind]
+    return PlanLink(
+        service=service,
+        plan_id=plan_id,
+        version=version,
+        plan=f"{path}/{plan_id}",
+        lines_csv=f"{path}/{plan_id}/lines?format=csv",
+        lines_jsonl=f"{path}/{plan_id}/lines?format=jsonl",
+    )
+
+
 #: The documents the cycle reads per plan: name → (plan kind, path under the plan).
 DOCUMENTS = {
     "demand": ("demand", "summary"),

@@ -259,13 +259,13 @@ class TestApproval:
         client.post(
             f"{BASE}/scenarios", json={"code": "lean", "name": "Lean"}, headers=token(COORD)
         )
-        # the base demand plan stands in for the scenario's, but no supply plan was computed
+        # the scenario never borrows base's demand plan: it has none of its own yet
         response = client.post(
             f"{BASE}/approve", json={"scenario": "lean"}, headers=token("executive")
         )
         assert response.status_code == 409
         assert response.json()["code"] == "plan-incomplete"
-        assert response.json()["missing"] == ["supply", "production"]
+        assert response.json()["missing"] == ["demand", "supply", "production"]
         assert _events(session, "sop.cycle.plan.approved.v1") == []
 
     def test_approval_waits_for_the_earlier_steps(

@@ -185,8 +185,9 @@ class TestCompare:
         body = client.get(f"{URL}/compare?codes=upside", headers=token("viewer")).json()
         upside = next(s for s in body["scenarios"] if s["code"] == "upside")
         assert upside["ready"] is False
+        assert upside["status"] == "computing"
         assert upside["missing"][:3] == ["demand plan", "supply plan", "production plan"]
-        assert upside["kpis"]["fill_rate"] == 1.0  # nothing demanded, nothing unmet
+        assert set(upside["kpis"].values()) == {None}  # no numbers while computing
 
     def test_unknown_scenario_is_404(self, client: Any, token: Any, cycle: None) -> None:
         response = client.get(f"{URL}/compare?codes=nope", headers=token("viewer"))

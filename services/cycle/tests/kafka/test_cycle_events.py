@@ -120,14 +120,15 @@ def test_the_chain_of_plan_events_moves_the_steps(
     ensure_topics(kafka_settings, list(topics.values()))
     runner = consumer(list(topics.values()))
     producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+    d, s = f"D1-{month}", f"S1-{month}"  # plan ids are unique across cycles
     chain = [
-        ("demand", plan_event("demand", "D1", cycle=month)),
-        ("supply", plan_event("supply", "S1", cycle=month, upstream="D1")),
-        ("capacity", plan_event("production", "P1", cycle=month, upstream="S1")),
+        ("demand", plan_event("demand", d, cycle=month)),
+        ("supply", plan_event("supply", s, cycle=month, upstream=d)),
+        ("capacity", plan_event("production", f"P1-{month}", cycle=month, upstream=s)),
         (
             "supply",
             plan_event(
-                "supply", "S1c", cycle=month, upstream="D1", version=2, status="constrained"
+                "supply", f"S1c-{month}", cycle=month, upstream=d, version=2, status="constrained"
             ),
         ),
     ]
@@ -255,3 +256,48 @@ def test_step_notices_reach_the_cycle_topic_for_a_notification_sender(
     ]
     assert all(n.link == f"/api/v1/cycles/{month}/steps/{n.step}" for n in notices)
     assert {e["sopcycle"] for e in seen.values()} == {month}
+
+
+def test_an_event_mixing_scenarios_is_dead_lettered_with_the_reason(
+    committed_engine: Engine, broker: EmbeddedBroker, kafka_settings: KafkaSettings, consumer: Any
+) -> None:
+    """A what-if production plan computed from base's supply plan: refused at once (no
+    retries), sent to ``<topic>.dlq`` with the reason, and the partition moves on."""
+    month = _month()
+    _open(committed_engine, month)
+    topic = f"test.capacity.{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_settings, [topic, f"{topic}.dlq"])
+    runner = consumer([topic])
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+    d, sp, p = (f"{kind}-{month}" for kind in ("D1", "S1", "P1"))  # plan ids are unique
+    chain = [
+        plan_event("demand", d, cycle=month),
+        plan_event("supply", sp, cycle=month, upstream=d),
+        plan_event("production", f"PW-{month}", cycle=month, scenario="what-if", upstream=sp),
+        plan_event("production", p, cycle=month, upstream=sp),
+    ]
+    for event in chain:
+        producer.send(topic, key=month.encode(), value=event.to_json()).get(10)
+    producer.close()
+    wait_until(lambda: _applied(committed_engine, chain[-1].id), timeout=60)
+    assert _count(runner, "dead_lettered") == 1
+    with Session(committed_engine) as s:
+        records = s.exec(select(PlanRecord).where(PlanRecord.cycle == month)).all()
+    assert sorted(r.plan_id for r in records) == [d, p, sp]
+    dlq = KafkaConsumer(
+        f"{topic}.dlq",
+        bootstrap_servers=broker.bootstrap,
+        group_id=f"dlq-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+    )
+    got: list[Any] = []
+    wait_until(
+        lambda: got.extend(r for rs in dlq.poll(500).values() for r in rs) or got, timeout=30
+    )
+    dlq.close()
+    assert json.loads(got[0].value)["id"] == chain[2].id
+    reason = dict(got[0].headers)["error"].decode()
+    assert "lineage mixes scenarios" in reason
+    assert f"upstream supply plan {sp}: cycle {month} scenario base" in reason

@@ -63,13 +63,10 @@ def test_constrained_supply_settles_the_chain() -> None:
     assert plans.basis()["supply"] == {"plan_id": "S1c", "version": 2, "status": "constrained"}
 
 
-def test_a_scenario_without_its_own_demand_plan_uses_the_base_one() -> None:
-    base_demand = ref("demand", "D1", 1, "submitted")
-    plans = resolve_current(
-        [ref("supply", "S9", 1, "unconstrained", upstream_plan_id="D1")], demand=base_demand
-    )
-    assert plans.demand == base_demand
-    assert plans.supply.plan_id == "S9"  # type: ignore[union-attr]
+def test_a_scenario_without_its_own_demand_plan_has_no_chain() -> None:
+    """A scenario never borrows another's demand plan: until its own exists, nothing."""
+    plans = resolve_current([ref("supply", "S9", 1, "unconstrained", upstream_plan_id="D1")])
+    assert (plans.demand, plans.supply, plans.production) == (None, None, None)
 
 
 def test_a_constrained_plan_older_than_the_production_plan_does_not_settle() -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from sop_shared.events import CloudEvent, new_event
-from sop_shared.inbox import apply_once
+from sop_shared.inbox import EventRejected, apply_once
 from sop_shared.jobs.models import Job
 from sop_shared.outbox.models import OutboxEvent
 from sop_shared.testing import wait_until
@@ -335,9 +335,15 @@ class TestScenarioAndApproval:
         settled(live)
         stored = world.get("scenarios", cycle=world.cycle)["items"]
         assert [(s["scenario"], s["service_level"]) for s in stored] == [("high-service", 0.99)]
+        # computed once, from the scenario's own demand plan: nothing from base's meanwhile
+        assert plans(world, scenario="high-service") == []
+        own = world.demand_plan([("ST", "P", m, 200.0) for m in MONTHS])
+        deliver(live, demand_changed(world, own, scenario="high-service"))
+        settled(live)
         [base] = plans(world, scenario="base")
         [high] = plans(world, scenario="high-service")
-        assert (high["demand_plan_id"], high["service_level_override"]) == (demand, 0.99)
+        assert (high["demand_plan_id"], high["service_level_override"]) == (own, 0.99)
+        assert base["demand_plan_id"] == demand
         # SS = z × σ_d × √(L + 1): 1.6449 × 100 × √2 = 232.6 at 95 %, 2.3263 × 141.42 = 329.0 at 99 %
         assert world.lines(base["id"], "ST", "P")["safety_stock"][0] == pytest.approx(
             232.62, abs=0.01
@@ -364,3 +370,62 @@ class TestScenarioAndApproval:
         deliver(live, approved)
         frozen = world.get(f"supply-plans/{plan['id']}")
         assert (frozen["approved"], frozen["approved_by"]) == (True, "ceo")
+
+    def test_status_approved_lists_the_approved_version(
+        self, world: Any, live: Any, factory: str
+    ) -> None:
+        """The one approval vocabulary: ``status=approved`` filters (it answered 422)."""
+        deliver(live, demand_changed(world, factory))
+        settled(live)
+        [plan] = plans(world)
+        assert plans(world, status="approved") == []
+        deliver(
+            live,
+            new_event(
+                source="/sop/cycle",
+                type="sop.cycle.plan.approved.v1",
+                subject=world.cycle,
+                data={
+                    "cycle": world.cycle,
+                    "approved_by": "ceo",
+                    "approved_at": datetime.now(UTC).isoformat(),
+                    "supply_plan_id": plan["id"],
+                },
+            ),
+        )
+        assert [p["id"] for p in plans(world, status="approved")] == [plan["id"]]
+        assert [p["id"] for p in plans(world, status="unconstrained")] == [plan["id"]]
+
+
+class TestScenarioIsolation:
+    def test_a_production_plan_of_another_scenario_is_refused(
+        self, world: Any, live: Any, factory: str
+    ) -> None:
+        """A what-if production plan answering base's supply plan (the manual run of the
+        issue) would make supply publish a constrained plan labelled base: refused for good
+        (the consumer dead-letters it with this reason), nothing queued."""
+        deliver(live, demand_changed(world, factory))
+        settled(live)
+        [base] = plans(world, scenario="base")
+        event = capacity_changed(world, "PP-W", base["id"])
+        event.data["scenario"] = event.sopscenario = "what-if"
+        with pytest.raises(EventRejected, match="lineage mixes scenarios") as refused:
+            deliver(live, event)
+        assert "scenario what-if" in str(refused.value)
+        assert "scenario base" in str(refused.value)
+        assert len(jobs(live)) == 1
+        assert [p["id"] for p in plans(world)] == [base["id"]]
+
+    def test_a_manual_run_of_another_scenarios_demand_plan_is_refused(
+        self, world: Any, live: Any, factory: str
+    ) -> None:
+        deliver(live, demand_changed(world, factory))
+        settled(live)
+        response = live.client.post(
+            "/api/v1/supply-plans",
+            json={"demand_plan_id": factory, "cycle": world.cycle, "scenario": "what-if"},
+            headers=live.headers("supply_planner"),
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "scenario-mismatch"
+        assert len(jobs(live)) == 1

@@ -52,6 +52,18 @@ class ScenarioChangedData(BaseModel):
     status: str = "active"
 
 
+class PlanLink(BaseModel):
+    """Where one approved plan is read: its header and its lines (paths under the owning
+    service's base URL, e.g. ``/api/v1/demand-plans/{id}/lines?format=csv``)."""
+
+    service: str = Field(description="The owning service: demand, supply or capacity")
+    plan_id: str
+    version: int | None = None
+    plan: str = Field(description="GET path of the plan header")
+    lines_csv: str = Field(description="GET path of every line as CSV (header row)")
+    lines_jsonl: str = Field(description="GET path of every line as JSON lines")
+
+
 class PlanApprovedData(BaseModel):
     cycle: str
     scenario: str = "base"
@@ -60,7 +72,16 @@ class PlanApprovedData(BaseModel):
     demand_plan_id: str | None = None
     supply_plan_id: str | None = None
     production_plan_id: str | None = None
+    demand_plan_version: int | None = None
+    supply_plan_version: int | None = None
+    production_plan_version: int | None = None
     comment: str | None = None
+    approved_plan: str | None = Field(
+        default=None, description="GET path of the approved plan on the cycle service"
+    )
+    links: dict[str, PlanLink] = Field(
+        default_factory=dict, description="demand, supply, production: where to read each plan"
+    )
 
 
 class CycleStepChangedData(BaseModel):

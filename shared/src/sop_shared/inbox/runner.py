@@ -33,6 +33,11 @@ log = logging.getLogger("sop.inbox")
 Handler = Callable[[Session, CloudEvent], None]
 
 
+class EventRejected(Exception):
+    """A handler refuses an event for good (e.g. its lineage mixes scenarios): no retry, the
+    record goes to ``<topic>.dlq`` at once with this reason in its ``error`` header."""
+
+
 @dataclass
 class ConsumerSpec:
     """A consumer group of a service: which topics, which handler per event type."""
@@ -133,6 +138,8 @@ class ConsumerRunner:
                 outcome = "applied" if applied else "duplicate"
                 EVENTS_CONSUMED.labels(self.consumer_name, outcome).inc()
                 return outcome
+            except EventRejected:
+                raise  # permanent: retrying cannot change the answer
             except Exception as exc:
                 log.warning(
                     "handler failed (attempt %s/%s) for %s: %s",

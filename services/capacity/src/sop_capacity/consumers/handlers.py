@@ -16,6 +16,7 @@ from sop_capacity.production_plans import service as plans
 from sop_capacity.scenarios import service as scenarios
 from sop_shared.events import CloudEvent, topic_for
 from sop_shared.events.catalog import PlanApprovedData, PlanChangedData, ScenarioChangedData
+from sop_shared.events.lineage import check_lineage
 from sop_shared.inbox import ConsumerSpec
 from sop_shared.readmodels.products import product_consumer
 
@@ -30,6 +31,7 @@ def on_supply_plan_changed(session: Session, event: CloudEvent) -> None:
     """An unconstrained supply plan queues its production plan; a constrained one is
     supply's answer to our own plan and is ignored (the loop guard)."""
     data = PlanChangedData.model_validate(event.data)
+    check_lineage(event, cycle=data.cycle, scenario=data.scenario)
     if data.status != "unconstrained":
         log.info("ignoring %s supply plan %s", data.status, data.plan_id)
         return

@@ -33,6 +33,7 @@ def plan_changed(session: Session, plan: ProductionPlan, *, counts: dict[str, in
             totals={
                 "quantity": float(totals.get("production", 0.0)),
                 "cost": float(plan.costs.get("total", 0.0)),
+                "production_cost": float(plan.costs.get("production", 0.0)),
                 "ending_backorder": float(totals.get("ending_backorder", 0.0)),
                 "overtime_hours": float(totals.get("overtime_hours", 0.0)),
             },

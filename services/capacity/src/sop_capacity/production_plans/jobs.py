@@ -72,6 +72,18 @@ def _comparison(model: Any, chosen: Outcome, capacity: Any) -> dict[str, Any]:
     return out
 
 
+def same_scenario(params: RunParams, header: dict[str, Any]) -> None:
+    """A run for scenario X plans only a supply plan of X (of the same cycle): its plans
+    are then X's alone, and supply's constrained answer is X's too."""
+    planned = (str(header.get("cycle")), str(header.get("scenario")))
+    if planned != (params.cycle, params.scenario):
+        raise PlanRunError(
+            f"supply plan {params.supply_plan_id} is of cycle {planned[0]} scenario "
+            f"{planned[1]!r}; a run for {params.cycle} {params.scenario!r} needs a supply plan "
+            "of that scenario."
+        )
+
+
 def compute_and_write(
     engine: Engine,
     gateway: SupplyGateway,
@@ -86,6 +98,8 @@ def compute_and_write(
     phase = Phases()
     report(0.05, f"fetching production requirements of supply plan {params.supply_plan_id}")
     with phase("fetch"):
+        header = gateway.plan_header(params.supply_plan_id)
+        same_scenario(params, header)
         requirements = gateway.production_requirements(params.supply_plan_id)
 
     if requirements.empty:

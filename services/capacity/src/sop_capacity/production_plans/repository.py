@@ -36,8 +36,11 @@ class ProductionPlanRepository(Repository[ProductionPlan]):
         strategy: str | None,
         limit: int,
         offset: int,
+        status: str | None = None,
     ) -> tuple[list[ProductionPlan], int]:
         query = select(ProductionPlan)
+        if status:
+            query = query.where(ProductionPlan.status == status)
         if cycle:
             query = query.where(ProductionPlan.cycle == cycle)
         if scenario:
@@ -50,6 +53,11 @@ class ProductionPlanRepository(Repository[ProductionPlan]):
         return self.list_page(
             query, order_by=col(ProductionPlan.version).desc(), limit=limit, offset=offset
         )
+
+    def triggers_of(self, supply_plan_id: str) -> list[PlanTrigger]:
+        """What the supply plan's events said of it (cycle, scenario)."""
+        query = select(PlanTrigger).where(PlanTrigger.supply_plan_id == supply_plan_id)
+        return list(self.session.exec(query).all())
 
     def find(self, plan_id: uuid.UUID) -> ProductionPlan | None:
         return self.session.get(ProductionPlan, plan_id)

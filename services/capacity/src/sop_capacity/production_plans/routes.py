@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -37,7 +37,8 @@ RUNNERS = (Role.capacity_planner, Role.sop_coordinator, Role.integration)
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobRead,
-    summary="Compute a production plan for a supply plan (a job: poll /jobs/{id})",
+    summary="Compute a production plan for a supply plan (a job: poll /jobs/{id}); the "
+    "supply plan must be of the run's cycle and scenario (422 scenario-mismatch)",
 )
 def create_production_plan(
     data: ProductionPlanRequest,
@@ -57,11 +58,16 @@ def list_production_plans(
     scenario: str | None = None,
     supply_plan_id: str | None = None,
     strategy: Strategy | None = None,
+    status: Annotated[
+        Literal["published", "frozen", "approved"] | None,
+        Query(description="approved: the versions executives approved (frozen here)"),
+    ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> ProductionPlanPage:
     return service.list_plans(
         session,
+        status=status,
         cycle=cycle,
         scenario=scenario,
         supply_plan_id=supply_plan_id,

@@ -46,14 +46,33 @@ from sop_capacity.production_plans.strategies import Outcome
 from sop_capacity.production_plans.writer import load_figures, write_detail
 from sop_shared.events.catalog import PlanChangedData
 from sop_shared.jobs import Job, create_job
-from sop_shared.problems import NotFound
+from sop_shared.problems import FieldError, NotFound, Unprocessable
 from sop_shared.streaming import LineFormat, stream_query
 
 JOB_KIND = "production-plan"
 
 
 def request_run(session: Session, *, data: ProductionPlanRequest, actor: str) -> Job:
-    """Queue a manual run; the job poller starts it once this transaction commits."""
+    """Queue a manual run; the job poller starts it once this transaction commits.
+
+    A supply plan this service already knows of (from its event) must be of the run's
+    cycle and scenario; the job checks the others against supply before planning.
+    """
+    known = ProductionPlanRepository(session).triggers_of(data.supply_plan_id)
+    if known and all((t.cycle, t.scenario) != (data.cycle, data.scenario) for t in known):
+        theirs = known[0]
+        raise Unprocessable(
+            f"Supply plan {data.supply_plan_id} is of cycle {theirs.cycle} scenario "
+            f"{theirs.scenario!r}; a run for {data.cycle} {data.scenario!r} would mix "
+            "scenarios. Plan that scenario's own supply plan.",
+            code="scenario-mismatch",
+            errors=[
+                FieldError(
+                    field="body.scenario",
+                    message=f"the supply plan is of scenario {theirs.scenario!r}",
+                )
+            ],
+        )
     params = {**data.model_dump(mode="json"), "trigger": "manual"}
     return create_job(session, kind=JOB_KIND, params=params, created_by=actor)
 
@@ -199,12 +218,15 @@ def list_plans(
     strategy: str | None,
     limit: int,
     offset: int,
+    status: str | None = None,
 ) -> ProductionPlanPage:
     rows, total = ProductionPlanRepository(session).page(
         cycle=cycle,
         scenario=scenario,
         supply_plan_id=supply_plan_id,
         strategy=strategy,
+        # the one approval vocabulary of the three plan lists: approved = frozen here
+        status=PlanStatus.frozen if status == "approved" else status,
         limit=limit,
         offset=offset,
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sop_shared.jsontype import BigIntId, JsonColumnType
@@ -97,3 +97,10 @@ class Approval(SQLModel, table=True):
     approved_by: str = Field(max_length=200)
     approved_at: datetime = Field(default_factory=utcnow)
     comment: str | None = Field(default=None, max_length=2000)
+    #: The last plan record the cycle had when it was approved: plans learned of later never
+    #: change what the approved cycle shows (the freeze).
+    plan_record_cutoff: int | None = Field(default=None, sa_column=Column(BigInteger))
+    #: The approved plans' money and quantities, from their versions' totals (line sums).
+    financial: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JsonColumnType, nullable=False, server_default="{}")
+    )

@@ -73,6 +73,9 @@ class ApprovalRead(BaseModel):
     demand_plan_id: str | None
     supply_plan_id: str | None
     production_plan_id: str | None
+    demand_version: int | None = None
+    supply_version: int | None = None
+    production_version: int | None = None
     approved_by: str
     approved_at: datetime
     comment: str | None
@@ -81,7 +84,8 @@ class ApprovalRead(BaseModel):
 class CycleDetail(CycleRead):
     steps: list[StepRead]
     current_plans: dict[str, PlanRefRead | None] = Field(
-        description="The base scenario's current demand, supply and production plans"
+        description="The base scenario's current demand, supply and production plans; once "
+        "approved, the approved scenario's plans as approved (frozen)"
     )
     approval: ApprovalRead | None = None
 

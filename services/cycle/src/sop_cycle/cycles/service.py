@@ -116,8 +116,8 @@ def approval_of(session: Session, cycle: Cycle) -> Approval | None:
 
 def cycle_detail(session: Session, *, month: str, today: date) -> CycleDetail:
     cycle = get_cycle(session, month=month)
-    plans = current_plans(session, cycle=month)
     approval = approval_of(session, cycle)
+    plans = current_plans(session, cycle=month, scenario=approval.scenario if approval else "base")
     return CycleDetail(
         month=cycle.month,
         status=cycle.status,

@@ -31,7 +31,8 @@ class Decision(SQLModel, table=True):
     chosen_option: str | None = Field(default=None, max_length=300)
     owner: str | None = Field(default=None, max_length=200)
     due_date: date | None = None
-    status: str = Field(default="open", max_length=20)  # open | decided | cancelled
+    status: str = Field(default="open", max_length=20)  # open | decided | deferred | cancelled
+    deferred_reason: str | None = Field(default=None, max_length=2000)
     issue_id: str | None = Field(default=None, max_length=200)
     notes: str | None = Field(default=None, max_length=4000)
     created_by: str = Field(max_length=200)

@@ -10,6 +10,7 @@ from sop_cycle.cycles import service as cycles
 from sop_cycle.cycles.schemas import ApprovalRead, CycleDetail, MonthPath
 from sop_cycle.executive import service
 from sop_cycle.executive.schemas import (
+    ApprovedPlan,
     ApproveRequest,
     DecisionCreate,
     DecisionPage,
@@ -63,7 +64,7 @@ def create_decision(
 def list_decisions(
     month: MonthPath,
     session: SessionDep,
-    status: Literal["open", "decided", "cancelled"] | None = None,
+    status: Literal["open", "decided", "deferred", "cancelled"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DecisionPage:
@@ -122,6 +123,18 @@ def approve(
     month: MonthPath, session: SessionDep, caller: Executive, data: ApproveRequest | None = None
 ) -> ApprovalRead:
     return service.approve(session, month=month, data=data or ApproveRequest(), actor=caller)
+
+
+@router.get(
+    "/{month}/approved-plan",
+    response_model=ApprovedPlan,
+    responses=problem_responses(404),
+    dependencies=[require_roles(*READ_ROLES)],
+    summary="The approved plan for an ERP: scenario, approver, time, the three plan versions "
+    "with links to their lines (CSV/JSONL) and the financial summary; 404 until approved",
+)
+def get_approved_plan(month: MonthPath, session: SessionDep) -> ApprovedPlan:
+    return service.approved_plan(session, month=month)
 
 
 @router.post(

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sop_cycle.cycles.schemas import StepName
+from sop_shared.events.catalog import PlanLink
 from sop_shared.repository import Page
 from sop_shared.types import ScenarioCode
 
@@ -42,7 +43,13 @@ class DecisionUpdate(BaseModel):
     chosen_option: str | None = Field(default=None, max_length=300)
     owner: str | None = Field(default=None, max_length=200)
     due_date: date | None = None
-    status: Literal["open", "decided", "cancelled"] | None = None
+    status: Literal["open", "decided", "deferred", "cancelled"] | None = None
+    deferred_reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="Why the decision waits (required with status deferred)",
+    )
     notes: str | None = Field(default=None, max_length=4000)
 
 
@@ -56,6 +63,7 @@ class DecisionRead(BaseModel):
     owner: str | None
     due_date: date | None
     status: str
+    deferred_reason: str | None = None
     issue_id: str | None
     notes: str | None
     created_by: str
@@ -110,3 +118,38 @@ class KpiPoint(BaseModel):
 class KpiSeries(BaseModel):
     lag: int
     points: list[KpiPoint]
+
+
+class FinancialSummary(BaseModel):
+    """The approved plans' totals, each the sum of one column of the lines the links serve."""
+
+    demand_quantity: float | None = Field(description="Σ quantity of the demand plan's lines")
+    planned_revenue: float | None = Field(description="Σ revenue of the demand plan's lines")
+    production_quantity: float | None = Field(
+        description="Σ quantity of the production plan's lines"
+    )
+    production_cost: float | None = Field(description="Σ cost of the production plan's lines")
+    ending_inventory_value: float | None = Field(
+        description="Σ inventory_value of the supply plan's lines in its last month"
+    )
+    average_inventory_value: float | None = Field(
+        description="Σ inventory_value of the supply plan's lines / its number of months"
+    )
+
+
+class ApprovedPlanPart(PlanLink):
+    kind: str = Field(description="demand, supply or production")
+    status: str | None = Field(default=None, description="The plan's status when approved")
+
+
+class ApprovedPlan(BaseModel):
+    """The cycle's approved plan, in one place for an ERP: who, when, which three plan
+    versions, where their lines are (paths under each service's base URL) and the money."""
+
+    cycle: str
+    scenario: str
+    approved_by: str
+    approved_at: datetime
+    comment: str | None
+    plans: dict[str, ApprovedPlanPart] = Field(description="demand, supply and production")
+    financial: FinancialSummary

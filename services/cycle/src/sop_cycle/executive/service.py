@@ -32,21 +32,26 @@ from sop_cycle.cycles.service import (
 )
 from sop_cycle.cycles.workflow import Action, StepStatus
 from sop_cycle.executive import events
+from sop_cycle.executive.events import approval_links
 from sop_cycle.executive.models import CycleKpi, Decision
 from sop_cycle.executive.repository import DecisionRepository, KpiRepository
 from sop_cycle.executive.schemas import (
+    ApprovedPlan,
+    ApprovedPlanPart,
     ApproveRequest,
     DecisionCreate,
     DecisionPage,
     DecisionRead,
     DecisionUpdate,
+    FinancialSummary,
     KpiPoint,
     KpiSeries,
     SendBackRequest,
 )
 from sop_cycle.peers import Peers
+from sop_cycle.plans.repository import PlanRecordRepository
 from sop_cycle.plans.schemas import CurrentPlans
-from sop_cycle.plans.service import current_plans
+from sop_cycle.plans.service import current_plans, pinned_plans
 from sop_cycle.presop.service import Assembled, assemble, require_scenario, thresholds
 from sop_cycle.presop.sources import actuals_from_estimate
 from sop_cycle.settings import STEP_NAMES, CycleSettings
@@ -123,6 +128,12 @@ def update_decision(
         decision.status = "decided" if data.chosen_option else "open"
     if data.status is not None:
         decision.status = data.status
+    if "deferred_reason" in changes:
+        decision.deferred_reason = data.deferred_reason
+    if decision.status == "deferred" and not decision.deferred_reason:
+        raise Unprocessable(
+            "A deferred decision needs its deferred_reason.", code="no-deferral-reason"
+        )
     if decision.chosen_option is not None and decision.chosen_option not in decision.options:
         raise Unprocessable(
             "chosen_option must be one of the options.",
@@ -183,6 +194,15 @@ def approve(session: Session, *, month: str, data: ApproveRequest, actor: Caller
             code="gate-not-met",
             gates=[c.model_dump() for c in checks],
         )
+    open_decisions = DecisionRepository(session).open_for_cycle(cycle.id)  # type: ignore[arg-type]
+    if open_decisions:
+        first = open_decisions[0]
+        raise Conflict(
+            f"Cycle {month} cannot be approved: decision {first.id} ({first.topic!r}) is "
+            "still open; decide it or defer it with a reason.",
+            code="decision-open",
+            decisions=[{"id": d.id, "topic": d.topic} for d in open_decisions],
+        )
     plans = current_plans(session, cycle=month, scenario=data.scenario)
     missing = [k for k in ("demand", "supply", "production") if plans.get(k) is None]
     if missing:
@@ -205,6 +225,8 @@ def approve(session: Session, *, month: str, data: ApproveRequest, actor: Caller
         production_version=plans.production.version,
         approved_by=actor.subject,
         comment=data.comment,
+        plan_record_cutoff=PlanRecordRepository(session).last_id(),
+        financial=financial_summary(plans),
     )
     session.add(approval)
     if executive.status != StepStatus.completed:
@@ -225,6 +247,50 @@ def approve(session: Session, *, month: str, data: ApproveRequest, actor: Caller
     events.plan_approved(session, month=month, approval=approval, version=cycle.version)
     create_job(session, kind=KPI_JOB, params={"month": month}, created_by=actor.subject)
     return ApprovalRead.model_validate(approval)
+
+
+def financial_summary(plans: CurrentPlans) -> dict[str, float | None]:
+    """The approved plans' totals (from their events; each the sum of a line column)."""
+
+    def total(kind: str, key: str) -> float | None:
+        ref = plans.get(kind)
+        value = ref.totals.get(key) if ref is not None else None
+        return float(value) if value is not None else None
+
+    return FinancialSummary(
+        demand_quantity=total("demand", "quantity"),
+        planned_revenue=total("demand", "revenue"),
+        production_quantity=total("production", "quantity"),
+        production_cost=total("production", "production_cost"),
+        ending_inventory_value=total("supply", "ending_inventory_value"),
+        average_inventory_value=total("supply", "average_inventory_value"),
+    ).model_dump()
+
+
+def approved_plan(session: Session, *, month: str) -> ApprovedPlan:
+    """The cycle's approved plan: 404 until executives approve one."""
+    cycle = get_cycle(session, month=month)
+    approval = approval_of(session, cycle)
+    if approval is None:
+        raise NotFound(f"Cycle {month} has no approved plan yet.", code="not-approved")
+    pinned = pinned_plans(session, approval)
+    links = approval_links(approval)
+    return ApprovedPlan(
+        cycle=month,
+        scenario=approval.scenario,
+        approved_by=approval.approved_by,
+        approved_at=approval.approved_at,
+        comment=approval.comment,
+        plans={
+            kind: ApprovedPlanPart(
+                **link.model_dump(),
+                kind=kind,
+                status=ref.status if (ref := pinned.get(kind)) is not None else None,
+            )
+            for kind, link in links.items()
+        },
+        financial=FinancialSummary.model_validate(approval.financial or {}),
+    )
 
 
 def send_back(session: Session, *, month: str, data: SendBackRequest, actor: Caller) -> None:

@@ -40,6 +40,12 @@ class CurrentPlans(BaseModel):
     demand: PlanRef | None = None
     supply: PlanRef | None = None
     production: PlanRef | None = None
+    #: The approved plans of an approved cycle (pinned at approval, settled by definition).
+    frozen: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.demand and self.supply and self.production)
 
     @property
     def settled(self) -> bool:
@@ -47,6 +53,8 @@ class CurrentPlans(BaseModel):
         CONTRACTS loop ends there): the constrained plan arrived after the production plan."""
         if not (self.demand and self.production and self.supply):
             return False
+        if self.frozen:
+            return True
         if self.supply.status != "constrained":
             return False
         supply_at, production_at = self.supply.received_at, self.production.received_at
@@ -67,17 +75,17 @@ class CurrentPlans(BaseModel):
         return getattr(self, kind)  # type: ignore[no-any-return]
 
 
-def resolve_current(records: list[PlanRef], *, demand: PlanRef | None = None) -> CurrentPlans:
+def resolve_current(records: list[PlanRef]) -> CurrentPlans:
     """Pick the current chain among the plans recorded for one (cycle, scenario).
 
-    Demand: the highest submitted version (``demand`` stands in when the scenario has no
-    demand plan of its own: its plans were computed from the base demand plan). Supply: the
-    latest plan computed from that demand plan. Production: the latest plan computed from
-    any of those supply plans (capacity answers the unconstrained one).
+    Demand: the highest submitted version of the scenario's own demand plans (a scenario
+    never borrows base's: until its own exists, it is computing). Supply: the latest plan
+    computed from that demand plan. Production: the latest plan computed from any of those
+    supply plans (capacity answers the unconstrained one).
     """
     order = lambda r: (r.version, r.id)  # noqa: E731
     demands = [r for r in records if r.kind == "demand" and r.status in SUBMITTED]
-    current_demand = max(demands, key=order) if demands else demand
+    current_demand = max(demands, key=order) if demands else None
     if current_demand is None:
         return CurrentPlans()
     supplies = [

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
+from sop_cycle.cycles.models import Approval, Cycle
 from sop_cycle.plans.models import PlanRecord
 from sop_cycle.plans.repository import ANY_UPSTREAM, PlanRecordRepository
 from sop_cycle.plans.schemas import (
@@ -18,18 +19,70 @@ from sop_cycle.plans.schemas import (
 )
 from sop_shared.events.catalog import PlanChangedData
 from sop_shared.events.envelope import CloudEvent
+from sop_shared.events.lineage import check_lineage
 
 log = logging.getLogger("sop.cycle.plans")
+#: The plan a plan of each kind is computed from.
+UPSTREAM_KIND = {"supply": "demand", "production": "supply"}
+
+
+def approval_for(session: Session, cycle: str) -> Approval | None:
+    return session.exec(
+        select(Approval)
+        .join(Cycle, col(Cycle.id) == col(Approval.cycle_id))
+        .where(Cycle.month == cycle)
+    ).first()
 
 
 def current_plans(session: Session, *, cycle: str, scenario: str = "base") -> CurrentPlans:
-    """The current demand → supply → production chain of a (cycle, scenario)."""
+    """The current demand → supply → production chain of a (cycle, scenario).
+
+    Once the cycle is approved it is frozen: the approved scenario's chain is the plans the
+    approval pinned, and every other scenario's is what it was at approval (records learned
+    of later are not looked at).
+    """
     repo = PlanRecordRepository(session)
-    refs = [PlanRef.model_validate(r) for r in repo.for_cycle(cycle, scenario)]
-    fallback = None
-    if scenario != "base":
-        fallback = current_plans(session, cycle=cycle, scenario="base").demand
-    return resolve_current(refs, demand=fallback)
+    approval = approval_for(session, cycle)
+    if approval is not None and approval.scenario == scenario:
+        return pinned_plans(session, approval)
+    cutoff = approval.plan_record_cutoff if approval is not None else None
+    refs = [PlanRef.model_validate(r) for r in repo.for_cycle(cycle, scenario, up_to=cutoff)]
+    return resolve_current(refs)
+
+
+def pinned_plans(session: Session, approval: Approval) -> CurrentPlans:
+    """The three plan versions an approval names."""
+    repo = PlanRecordRepository(session)
+    found = {}
+    for kind in ("demand", "supply", "production"):
+        plan_id = getattr(approval, f"{kind}_plan_id")
+        version = getattr(approval, f"{kind}_version")
+        row = repo.get_by(kind=kind, plan_id=plan_id, version=version) if plan_id else None
+        found[kind] = PlanRef.model_validate(row) if row is not None else None
+    return CurrentPlans(**found, frozen=True)
+
+
+def check_lineage_of(session: Session, *, kind: str, event: CloudEvent) -> None:
+    """Refuse a plan event whose envelope, payload or upstream plan name another cycle or
+    scenario (the upstream plan is checked when the cycle has recorded it)."""
+    data = PlanChangedData.model_validate(event.data)
+    upstream = None
+    if kind in UPSTREAM_KIND and data.upstream_plan_id:
+        row = PlanRecordRepository(session).find_upstream(
+            kind=UPSTREAM_KIND[kind],
+            plan_id=data.upstream_plan_id,
+            cycle=data.cycle,
+            scenario=data.scenario,
+        )
+        if row is not None:
+            upstream = (row.cycle, row.scenario)
+    check_lineage(
+        event,
+        cycle=data.cycle,
+        scenario=data.scenario,
+        upstream=upstream,
+        upstream_name=f"upstream {UPSTREAM_KIND.get(kind, 'plan')} plan {data.upstream_plan_id}",
+    )
 
 
 def record_plan(session: Session, *, kind: str, event: CloudEvent) -> PlanRef | None:
@@ -39,6 +92,7 @@ def record_plan(session: Session, *, kind: str, event: CloudEvent) -> PlanRef | 
     (kind, cycle, scenario — and, downstream of demand, the same upstream plan) is dropped;
     so is a repetition of a version we hold with the same status and totals.
     """
+    check_lineage_of(session, kind=kind, event=event)
     data = PlanChangedData.model_validate(event.data)
     repo = PlanRecordRepository(session)
     row = repo.get_by(kind=kind, plan_id=data.plan_id, version=data.version)

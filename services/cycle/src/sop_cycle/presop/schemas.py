@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -89,11 +89,22 @@ class OpenDecision(BaseModel):
     status: str
 
 
+PlanState = Annotated[
+    Literal["ready", "computing", "unavailable"],
+    Field(
+        description="ready: every plan known, settled and fetched; computing: the "
+        "scenario's own plans are still being computed (a what-if scenario then shows no "
+        "numbers); unavailable: a service did not answer"
+    ),
+]
+
+
 class PreSopView(BaseModel):
     """Step 6: one scenario's plan reconciled across demand, supply and capacity."""
 
     cycle: str
     scenario: str
+    status: PlanState
     ready: bool = Field(description="Every plan of the chain is known, settled and fetched")
     missing: list[str]
     warnings: list[str]

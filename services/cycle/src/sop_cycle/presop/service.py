@@ -27,6 +27,7 @@ from sop_cycle.settings import CycleSettings
 from sop_shared.problems import NotFound
 
 KINDS = ("demand", "supply", "production")
+BASE = "base"
 
 
 @dataclass
@@ -65,6 +66,33 @@ def missing_parts(plans: CurrentPlans) -> list[str]:
     if not missing and not plans.settled:
         missing.append("constrained supply plan (supply has not answered the production plan)")
     return missing
+
+
+def computing(scenario: str, plans: CurrentPlans) -> bool:
+    """A what-if scenario whose own chain (demand → supply → production → constrained
+    supply) is not complete yet: it is being computed, and shows no numbers until then."""
+    return scenario != BASE and not plans.settled
+
+
+def assemble_scenario(
+    peers: Peers, scenario: str, plans: CurrentPlans, limits: analysis.Thresholds
+) -> Assembled:
+    """``assemble``, except that a scenario still computing fetches nothing and shows no
+    numbers (never half of one chain beside the other)."""
+    if not computing(scenario, plans):
+        return assemble(peers, plans, limits)
+    done = assemble(peers, CurrentPlans(), limits)
+    done.plans, done.missing = plans, missing_parts(plans)
+    done.kpis = dict.fromkeys(done.kpis)
+    return done
+
+
+def status_of(scenario: str, done: Assembled) -> str:
+    if done.ready:
+        return "ready"
+    return (
+        "computing" if computing(scenario, done.plans) or not done.plans.settled else "unavailable"
+    )
 
 
 def assemble(peers: Peers, plans: CurrentPlans, limits: analysis.Thresholds) -> Assembled:
@@ -137,10 +165,11 @@ def presop_view(
         for d in DecisionRepository(session).open_for_cycle(cycle.id)
     ]
     end_read(session)
-    done = assemble(peers, plans, thresholds(settings))
+    done = assemble_scenario(peers, scenario, plans, thresholds(settings))
     return PreSopView(
         cycle=month,
         scenario=scenario,
+        status=status_of(scenario, done),
         ready=done.ready,
         missing=done.missing,
         warnings=done.warnings,

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sop_cycle.cycles.schemas import PlanRefRead
+from sop_cycle.presop.schemas import PlanState
 from sop_shared.repository import Page
 from sop_shared.types import Month, ScenarioCode
 
@@ -83,6 +84,7 @@ class ScenarioKpis(BaseModel):
     code: str
     name: str
     parameters: dict[str, Any]
+    status: PlanState
     ready: bool = Field(description="Demand, supply and production plans are all known and fetched")
     missing: list[str]
     plans: dict[str, PlanRefRead | None]

@@ -11,7 +11,13 @@ from sop_cycle.api.deps import end_read
 from sop_cycle.cycles.service import APPROVED, get_cycle
 from sop_cycle.peers import Peers, parallel
 from sop_cycle.plans.service import current_plans
-from sop_cycle.presop.service import KINDS, assemble, plan_read, thresholds
+from sop_cycle.presop.service import (
+    KINDS,
+    assemble_scenario,
+    plan_read,
+    status_of,
+    thresholds,
+)
 from sop_cycle.scenarios import events
 from sop_cycle.scenarios.models import Scenario
 from sop_cycle.scenarios.repository import ScenarioRepository
@@ -157,7 +163,9 @@ def compare_scenarios(
     chains = {code: current_plans(session, cycle=month, scenario=code) for code, _, _ in wanted}
     end_read(session)
     limits = thresholds(settings)
-    results = parallel([partial(assemble, peers, chains[code], limits) for code, _, _ in wanted])
+    results = parallel(
+        [partial(assemble_scenario, peers, code, chains[code], limits) for code, _, _ in wanted]
+    )
     done = {code: result for (code, _, _), result in zip(wanted, results, strict=True)}
     base_kpis = done[BASE].kpis if BASE in done else {}
     out = []
@@ -172,6 +180,7 @@ def compare_scenarios(
                 code=code,
                 name=name,
                 parameters=parameters,
+                status=status_of(code, done[code]),
                 ready=done[code].ready,
                 missing=done[code].missing,
                 plans={k: plan_read(chains[code].get(k)) for k in KINDS},

@@ -15,8 +15,9 @@ from sqlmodel import Session
 
 from sop_shared.events.catalog import PlanApprovedData, PlanChangedData, ScenarioChangedData
 from sop_shared.events.envelope import CloudEvent
+from sop_shared.events.lineage import check_lineage
 from sop_shared.problems import NotFound
-from sop_supply.plans import repository, service
+from sop_supply.plans import service
 from sop_supply.plans.schemas import PlanJobParams
 
 log = logging.getLogger("sop.supply.events")
@@ -30,6 +31,7 @@ PLAN_APPROVED = "sop.cycle.plan.approved.v1"
 def on_demand_plan_changed(session: Session, event: CloudEvent) -> None:
     """A submitted demand plan queues its (unconstrained) supply plan, once per version."""
     data = PlanChangedData.model_validate(event.data)
+    check_lineage(event, cycle=data.cycle, scenario=data.scenario)
     service.record_demand_plan(session, data=data)
     if data.status != "submitted":
         return
@@ -55,6 +57,13 @@ def on_capacity_plan_changed(session: Session, event: CloudEvent) -> None:
         return
     if base.status != "unconstrained":
         return  # only an unconstrained plan is revised (no loop on our own answers)
+    check_lineage(
+        event,
+        cycle=data.cycle,
+        scenario=data.scenario,
+        upstream=(base.cycle, base.scenario),
+        upstream_name=f"supply plan {base.id}",
+    )
     params = PlanJobParams(
         mode="constrained",
         cycle=base.cycle,
@@ -68,9 +77,12 @@ def on_capacity_plan_changed(session: Session, event: CloudEvent) -> None:
 
 
 def on_scenario_changed(session: Session, event: CloudEvent) -> None:
-    """Keep the scenario's supply parameters (``service_level`` overrides every target) and
-    queue the scenario's supply plan from its demand plan, else from the base scenario's
-    latest submitted one (docs/CONTRACTS.md); nothing to compute before any demand plan."""
+    """Keep the scenario's supply parameters (``service_level`` overrides every target).
+
+    Nothing is computed here: the scenario's supply plan is computed once, from the
+    scenario's own demand plan, when demand publishes it (docs/CONTRACTS.md); never from
+    another scenario's demand plan.
+    """
     data = ScenarioChangedData.model_validate(event.data)
     service.store_scenario(
         session,
@@ -80,22 +92,6 @@ def on_scenario_changed(session: Session, event: CloudEvent) -> None:
         status=data.status,
         parameters=dict(data.parameters),
     )
-    if data.status != "active":
-        return
-    refs = repository.DemandPlanRefRepository(session)
-    demand = refs.latest(cycle=data.cycle, scenario=data.scenario) or refs.latest(
-        cycle=data.cycle, scenario="base"
-    )
-    if demand is None:
-        return
-    params = PlanJobParams(
-        cycle=data.cycle,
-        scenario=data.scenario,
-        demand_plan_id=demand.plan_id,
-        demand_plan_version=demand.version,
-        demand_lines_url=demand.lines_url,
-    )
-    service.queue_plan(session, params=params, actor=f"event:{event.id}")
 
 
 def on_plan_approved(session: Session, event: CloudEvent) -> None:

@@ -23,7 +23,6 @@ from sop_supply.plans.schemas import (
     ExceptionPage,
     MaterialRequirementPage,
     MaterialRequirementRead,
-    PlanJobParams,
     PlanLinePage,
     PlanLineRead,
     PlanRunRequest,
@@ -58,10 +57,7 @@ Format = Annotated[
 def run_supply_plan(
     data: PlanRunRequest, session: SessionDep, caller: CallerDep, response: Response
 ) -> JobRead:
-    params = PlanJobParams(
-        cycle=data.cycle, scenario=data.scenario, demand_plan_id=data.demand_plan_id
-    )
-    job = service.queue_plan(session, params=params, actor=caller.name)
+    job = service.request_run(session, data=data, actor=caller.name)
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return JobRead.model_validate(job)
 
@@ -71,7 +67,10 @@ def list_supply_plans(
     session: SessionDep,
     cycle: Month | None = None,
     scenario: str | None = None,
-    status: Literal["unconstrained", "constrained"] | None = None,
+    status: Annotated[
+        Literal["unconstrained", "constrained", "approved"] | None,
+        Query(description="approved: the versions executives approved (any computation)"),
+    ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> SupplyPlanPage:

@@ -27,7 +27,7 @@ from sop_shared.events.catalog import PlanChangedData
 from sop_shared.jobs import Job, create_job
 from sop_shared.jobs.models import JobState
 from sop_shared.outbox import publish
-from sop_shared.problems import NotFound
+from sop_shared.problems import FieldError, NotFound, Unprocessable
 from sop_shared.readmodels.products import ProductRef
 from sop_shared.streaming import LineFormat, stream_query
 from sop_supply.masterdata.models import (
@@ -50,13 +50,14 @@ from sop_supply.plans.models import (
     SupplyPlanLine,
 )
 from sop_supply.plans.pgcopy import Field, copy_grid
-from sop_supply.plans.schemas import ExceptionRead, PlanJobParams
+from sop_supply.plans.schemas import ExceptionRead, PlanJobParams, PlanRunRequest
 from sop_supply.sites.models import Site
 
 log = logging.getLogger("sop.supply.plans")
 
 JOB_KIND = "supply-plan"
 PLAN_CHANGED = "sop.supply.plan.changed.v1"
+APPROVED = "approved"
 Report = Callable[[float, str | None], None]
 
 
@@ -79,6 +80,28 @@ def queue_plan(session: Session, *, params: PlanJobParams, actor: str) -> Job:
         if job.params == wanted:
             return job
     return create_job(session, kind=JOB_KIND, params=wanted, created_by=actor)
+
+
+def request_run(session: Session, *, data: PlanRunRequest, actor: str) -> Job:
+    """A planner's run: the demand plan must be of the run's cycle and scenario (a run for
+    scenario X only ever makes plans of X from X's own demand)."""
+    ref = session.get(DemandPlanRef, data.demand_plan_id)
+    if ref is not None and (ref.cycle, ref.scenario) != (data.cycle, data.scenario):
+        raise Unprocessable(
+            f"Demand plan {data.demand_plan_id} is of cycle {ref.cycle} scenario "
+            f"{ref.scenario!r}, not {data.cycle} {data.scenario!r}.",
+            code="scenario-mismatch",
+            errors=[
+                FieldError(
+                    field="body.scenario",
+                    message=f"the demand plan is of scenario {ref.scenario!r}",
+                )
+            ],
+        )
+    params = PlanJobParams(
+        cycle=data.cycle, scenario=data.scenario, demand_plan_id=data.demand_plan_id
+    )
+    return queue_plan(session, params=params, actor=actor)
 
 
 def queue_for_demand_plan(session: Session, *, data: PlanChangedData, event_id: str) -> Job | None:
@@ -524,9 +547,13 @@ def list_plans(
     offset: int,
 ) -> tuple[list[SupplyPlan], int]:
     query = select(SupplyPlan)
-    for name, value in (("cycle", cycle), ("scenario", scenario), ("status", status)):
+    for name, value in (("cycle", cycle), ("scenario", scenario)):
         if value is not None:
             query = query.where(getattr(SupplyPlan, name) == value)
+    if status == APPROVED:  # the one approval vocabulary of the three plan lists
+        query = query.where(col(SupplyPlan.approved).is_(True))
+    elif status is not None:
+        query = query.where(col(SupplyPlan.status) == status)
     rows, total = repository.page(
         session,
         query,

@@ -118,6 +118,40 @@ class LabourPool:
 
 ArrayLike = float | Sequence[float] | Sequence[Sequence[float]] | FloatArray
 
+MATERIAL_TIEBREAK = 1e-6
+"""Cost per unit of a material bought and per unit-month held: buys only what is used, as
+late as it may (it never outweighs a unit made, whose cost is at least this)."""
+
+
+@dataclass
+class MaterialSupply:
+    """Purchased materials that can limit production: indices 0..K-1 (a material at a site).
+
+    A material's stock at month end is ``opening + receipts + purchases - use`` and never
+    negative. ``first_purchase[k]`` is the first month a new purchase can arrive (the
+    purchase lead time: nothing ordered now arrives sooner); before it, only stock and
+    scheduled receipts are there. Product ``use_product[l]`` uses ``use_qty[l]`` of
+    ``use_material[l]`` per unit, ``use_lead[l]`` months before the month it is made (the
+    product's own lead time: its order is released then; a release before month 0 uses
+    month 0's stock). Contract ``c`` caps the purchases of the materials of group
+    ``contract_group[c]`` (``material_group``: one group per material code, every site) in
+    its months (``contract_months[c]``) at ``contract_max[c]`` units; a month covered by
+    several contracts of a material shares them; a month no contract covers is uncapped.
+    """
+
+    opening: ArrayLike  # [K]
+    receipts: ArrayLike  # [K,T]
+    first_purchase: Sequence[int] | IntArray  # [K]
+    use_product: Sequence[int] | IntArray  # [L]
+    use_material: Sequence[int] | IntArray  # [L]
+    use_qty: Sequence[float] | FloatArray  # [L]
+    use_lead: Sequence[int] | IntArray | None = None  # [L], 0 when None
+    material_group: Sequence[int] | IntArray | None = None  # [K], k itself when None
+    contract_group: Sequence[int] | IntArray = ()  # [C]
+    contract_months: Any = None  # [C,T] bool
+    contract_max: Sequence[float] | FloatArray = ()  # [C]
+    names: Sequence[str] | None = None
+
 
 @dataclass
 class PlanningProblem:
@@ -159,6 +193,7 @@ class PlanningProblem:
     pools: Sequence[LabourPool] = ()
     overtime_allowed: bool = True
     backorder_unmakeable: bool = False
+    materials: MaterialSupply | None = None
     product_names: Sequence[str] | None = None
     resource_names: Sequence[str] | None = None
     month_labels: Sequence[str] | None = None
@@ -237,6 +272,10 @@ class PlanResult:
     n_constraints: int
     n_nonzeros: int
     warnings: list[PlanningIssue] = field(default_factory=list)
+    material_purchases: FloatArray | None = None  # [K,T]
+    material_stock: FloatArray | None = None  # [K,T] month end
+    material_use: FloatArray | None = None  # [K,T]
+    material_value: FloatArray | None = None  # [K,T] shadow price: cost saved per unit more
 
 
 # --------------------------------------------------------------------------- validation
@@ -284,6 +323,95 @@ class _Prepared:
     hpp: FloatArray  # [Q,T]
     pools: Sequence[LabourPool]
     warnings: list[PlanningIssue]
+    mat: _MatPrep | None = None
+
+
+@dataclass
+class _MatPrep:
+    """Validated MaterialSupply; contract cover cells flattened (see ``_build_model``)."""
+
+    opening: FloatArray  # [K]
+    receipts: FloatArray  # [K,T]
+    first: IntArray  # [K]
+    u_prod: IntArray  # [L]
+    u_mat: IntArray
+    u_qty: FloatArray
+    u_lead: IntArray
+    group: IntArray  # [K]
+    c_group: IntArray  # [C]
+    c_months: NDArray[np.bool_]  # [C,T]
+    c_max: FloatArray  # [C]
+    names: Sequence[str] | None
+
+    @property
+    def n_k(self) -> int:
+        return int(self.opening.size)
+
+
+def _prepare_materials(
+    ms: MaterialSupply, n_p: int, n_t: int, issues: list[PlanningIssue]
+) -> _MatPrep:
+    """Shapes, ranges and signs of the material inputs (problems appended to ``issues``)."""
+    opening = np.asarray(ms.opening, dtype=np.float64).ravel()
+    n_k = opening.size
+    receipts = _as_array(ms.receipts, (n_k, n_t), "material receipts", issues)
+    first = np.asarray(ms.first_purchase, dtype=np.int64).ravel()
+    u_prod = np.asarray(ms.use_product, dtype=np.int64).ravel()
+    u_mat = np.asarray(ms.use_material, dtype=np.int64).ravel()
+    u_qty = np.asarray(ms.use_qty, dtype=np.float64).ravel()
+    n_l = u_prod.size
+    u_lead = (
+        np.zeros(n_l, dtype=np.int64)
+        if ms.use_lead is None
+        else np.asarray(ms.use_lead, dtype=np.int64).ravel()
+    )
+    group = (
+        np.arange(n_k, dtype=np.int64)
+        if ms.material_group is None
+        else np.asarray(ms.material_group, dtype=np.int64).ravel()
+    )
+    c_group = np.asarray(ms.contract_group, dtype=np.int64).ravel()
+    n_c = c_group.size
+    c_max = np.asarray(ms.contract_max, dtype=np.float64).ravel()
+    c_months = (
+        np.zeros((n_c, n_t), dtype=bool)
+        if ms.contract_months is None
+        else np.asarray(ms.contract_months, dtype=bool).reshape(n_c, n_t)
+    )
+    bad = []
+    if first.size != n_k or group.size != n_k:
+        bad.append("first_purchase and material_group need one entry per material")
+    if not (u_mat.size == u_qty.size == u_lead.size == n_l):
+        bad.append("use_product, use_material, use_qty and use_lead need equal lengths")
+    elif n_l and (u_prod.min() < 0 or u_prod.max() >= n_p or u_mat.min() < 0 or u_mat.max() >= n_k):
+        bad.append(
+            f"a bill-of-material line names a product outside [0,{n_p}) or a material "
+            f"outside [0,{n_k})"
+        )
+    if c_max.size != n_c:
+        bad.append("contract_max needs one entry per contract")
+    for name, arr in (("opening", opening), ("use_qty", u_qty), ("contract_max", c_max)):
+        if arr.size and not (np.isfinite(arr).all() and (arr >= 0).all()):
+            bad.append(f"material {name} must be finite and >= 0")
+    if receipts.size and not (np.isfinite(receipts).all() and (receipts >= 0).all()):
+        bad.append("material receipts must be finite and >= 0")
+    if (first < 0).any() or (u_lead < 0).any():
+        bad.append("material lead times must be >= 0")
+    issues.extend(PlanningIssue(None, None, message) for message in bad)
+    return _MatPrep(
+        opening,
+        receipts,
+        first,
+        u_prod,
+        u_mat,
+        u_qty,
+        u_lead,
+        group,
+        c_group,
+        c_months,
+        c_max,
+        ms.names,
+    )
 
 
 def _as_array(
@@ -623,6 +751,11 @@ def _prepare(problem: PlanningProblem) -> _Prepared:
     if issues:
         raise PlanningInputError(issues)
 
+    if problem.materials is not None:
+        prep.mat = _prepare_materials(problem.materials, n_p, n_t, issues)
+        if issues:
+            raise PlanningInputError(issues)
+
     _check_coverage(prep, problem, labels, issues)
     if issues:
         raise PlanningInputError(issues)
@@ -647,6 +780,10 @@ class _Layout:
     n_q: int
     n_t: int
     ss_idx: IntArray  # flat (p*T+t) cells with a safety-stock target
+    n_k: int = 0  # materials
+    n_v: int = 0  # contract-month cells (purchases allotted to a contract)
+    n_cover: int = 0  # material group-months some contract covers
+    n_c: int = 0  # contracts
     x: int = 0
     inv: int = 0
     bo: int = 0
@@ -655,6 +792,9 @@ class _Layout:
     w: int = 0
     hire: int = 0
     fire: int = 0
+    u: int = 0  # material purchases [K,T]
+    s: int = 0  # material stock [K,T]
+    v: int = 0  # contract allotments [n_v]
     n_col: int = 0
     # rows
     bal: int = 0
@@ -662,6 +802,9 @@ class _Layout:
     pool_reg: int = 0
     pool_ot: int = 0
     wf: int = 0
+    mbal: int = 0  # material balance [K,T]
+    cover: int = 0  # purchases within the contracts covering the month [n_cover]
+    ctr: int = 0  # contract maximum [C]
     n_row: int = 0
 
     def __post_init__(self) -> None:
@@ -679,13 +822,20 @@ class _Layout:
         self.w = self.ot + rt
         self.hire = self.w + qt
         self.fire = self.hire + qt
-        self.n_col = self.fire + qt
+        kt = self.n_k * self.n_t
+        self.u = self.fire + qt
+        self.s = self.u + kt
+        self.v = self.s + kt
+        self.n_col = self.v + self.n_v
         self.bal = 0
         self.cap = self.bal + pt
         self.pool_reg = self.cap + rt
         self.pool_ot = self.pool_reg + qt
         self.wf = self.pool_ot + qt
-        self.n_row = self.wf + qt
+        self.mbal = self.wf + qt
+        self.cover = self.mbal + kt
+        self.ctr = self.cover + self.n_cover
+        self.n_row = self.ctr + self.n_c
 
 
 @dataclass
@@ -713,7 +863,28 @@ def _build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) ->
     n_p, n_t = prep.req.shape
     n_r, n_q, n_m = prep.avail.shape[0], len(prep.pools), prep.m_prod.size
     ss_idx = np.flatnonzero(prep.ss.ravel() > 0)
-    lay = _Layout(n_m=n_m, n_p=n_p, n_r=n_r, n_q=n_q, n_t=n_t, ss_idx=ss_idx)
+    mat = prep.mat
+    cover_cells = v_cells = np.zeros(0, dtype=np.int64)
+    if mat is not None and mat.c_group.size:
+        # v: (contract, month) cells; cover: (group, month) cells some contract covers
+        v_cells = np.flatnonzero(mat.c_months.ravel())
+        n_g = int(max(mat.group.max(initial=-1), mat.c_group.max(initial=-1))) + 1
+        covered = np.zeros((n_g, n_t), dtype=bool)
+        c_of_v, t_of_v = np.divmod(v_cells, n_t)
+        covered[mat.c_group[c_of_v], t_of_v] = True
+        cover_cells = np.flatnonzero(covered.ravel())
+    lay = _Layout(
+        n_m=n_m,
+        n_p=n_p,
+        n_r=n_r,
+        n_q=n_q,
+        n_t=n_t,
+        ss_idx=ss_idx,
+        n_k=mat.n_k if mat is not None else 0,
+        n_v=v_cells.size,
+        n_cover=cover_cells.size,
+        n_c=mat.c_group.size if mat is not None else 0,
+    )
     inf = highspy.kHighsInf
 
     rows: list[IntArray] = []
@@ -817,6 +988,9 @@ def _build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) ->
         row_lo[lay.wf :] = wf_rhs.ravel()
         row_up[lay.wf :] = wf_rhs.ravel()
 
+    if mat is not None and lay.n_k:
+        _material_block(prep, mat, lay, add, cost, col_up, row_lo, row_up, v_cells, cover_cells)
+
     all_rows = np.concatenate(rows)
     all_cols = np.concatenate(cols)
     all_vals = np.concatenate(vals)
@@ -838,6 +1012,73 @@ def _build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) ->
         index=all_rows[order].astype(np.int32),
         value=all_vals[order],
     )
+
+
+def _material_block(
+    prep: _Prepared,
+    mat: _MatPrep,
+    lay: _Layout,
+    add: Any,
+    cost: FloatArray,
+    col_up: FloatArray,
+    row_lo: FloatArray,
+    row_up: FloatArray,
+    v_cells: IntArray,
+    cover_cells: IntArray,
+) -> None:
+    """Material balance, purchase lead time and contract maxima (see MaterialSupply).
+
+    Rows ``mbal[k,t]``: ``s[k,t-1] + u[k,t] - s[k,t] - use = -(receipts[k,t] (+ opening))``;
+    ``cover[g,t]``: ``sum_k in g u[k,t] - sum_c v[c,t] <= 0``; ``ctr[c]``: ``sum_t v[c,t] <=
+    max``. Use enters as ``-qty`` on each production column of the product, in the row of
+    its release month ``max(t - lead, 0)``.
+    """
+    n_t, n_k = lay.n_t, lay.n_k
+    k, t = _grid(n_k, n_t)
+    ucol, scol, mrow = lay.u + k * n_t + t, lay.s + k * n_t + t, lay.mbal + k * n_t + t
+    nxt = t < n_t - 1
+    add(mrow, ucol, 1.0)
+    add(mrow, scol, -1.0)
+    add(mrow[nxt] + 1, scol[nxt], 1.0)
+    cost[ucol] = MATERIAL_TIEBREAK
+    cost[scol] = MATERIAL_TIEBREAK
+    col_up[ucol[t < mat.first[k]]] = 0.0
+    rhs = -mat.receipts.copy()
+    rhs[:, 0] -= mat.opening
+    row_lo[lay.mbal : lay.cover] = rhs.ravel()
+    row_up[lay.mbal : lay.cover] = rhs.ravel()
+
+    # use: every (BOM line, method of its product) pair, for every month
+    n_m = prep.m_prod.size
+    if mat.u_prod.size and n_m:
+        by_prod = np.argsort(prep.m_prod, kind="stable")
+        first_m = np.searchsorted(prep.m_prod[by_prod], mat.u_prod, side="left")
+        last_m = np.searchsorted(prep.m_prod[by_prod], mat.u_prod, side="right")
+        count = last_m - first_m
+        line = np.repeat(np.arange(mat.u_prod.size), count)
+        offset = np.arange(line.size) - np.repeat(np.cumsum(count) - count, count)
+        meth = by_prod[first_m[line] + offset]
+        lm = np.repeat(np.arange(line.size), n_t)
+        tt = np.tile(np.arange(n_t), line.size)
+        ln, mm = line[lm], meth[lm]
+        release = np.maximum(tt - mat.u_lead[ln], 0)
+        add(lay.mbal + mat.u_mat[ln] * n_t + release, lay.x + mm * n_t + tt, -mat.u_qty[ln])
+
+    if lay.n_c:
+        n_g = cover_cells.max(initial=0) // n_t + 1
+        cover_of = np.full(int(n_g) * n_t, -1, dtype=np.int64)
+        cover_of[cover_cells] = np.arange(cover_cells.size)
+        g_k = mat.group[k]
+        in_range = g_k < n_g
+        ucov = np.where(in_range, cover_of[np.minimum(g_k, n_g - 1) * n_t + t], -1)
+        has = ucov >= 0
+        add(lay.cover + ucov[has], ucol[has], 1.0)
+        c_v, t_v = np.divmod(v_cells, n_t)
+        vcol = lay.v + np.arange(v_cells.size)
+        add(lay.cover + cover_of[mat.c_group[c_v] * n_t + t_v], vcol, -1.0)
+        add(lay.ctr + c_v, vcol, 1.0)
+        row_up[lay.cover : lay.ctr] = 0.0
+        row_up[lay.ctr : lay.n_row] = mat.c_max
 
 
 def _cheapest_two(prep: _Prepared, unit: FloatArray) -> tuple[IntArray, IntArray]:
@@ -905,7 +1146,9 @@ def _start_basis(prep: _Prepared, mdl: _Model) -> highspy.HighsBasis:
     unmade = np.flatnonzero(~made)
     col[(lay.bo + unmade[:, None] * n_t + t).ravel()] = 1
     col[lay.w : lay.hire] = 1
+    col[lay.s : lay.v] = 1  # material stock is basic in its balance row
     row[lay.cap : lay.wf] = 1
+    row[lay.cover :] = 1
     status = [S.kLower, S.kBasic, S.kUpper]
     basis = highspy.HighsBasis()  # type: ignore[no-untyped-call]
     basis.col_status = [status[v] for v in col.tolist()]
@@ -1065,9 +1308,20 @@ class _Names:
             q, t = divmod(i - lay.pool_ot, n_t)
             what = f"overtime of {self._pool(q)} in {lab.month(t)} (within its overtime share)"
             return PlanningIssue(None, t, what)
-        q, t = divmod(i - lay.wf, n_t)
-        what = f"headcount of {self._pool(q)} carried into {lab.month(t)} ({bound})"
-        return PlanningIssue(None, t, what)
+        if i < lay.mbal:
+            q, t = divmod(i - lay.wf, n_t)
+            what = f"headcount of {self._pool(q)} carried into {lab.month(t)} ({bound})"
+            return PlanningIssue(None, t, what)
+        if i < lay.cover:
+            k, t = divmod(i - lay.mbal, n_t)
+            return PlanningIssue(None, t, f"stock of {self._mat(k)} in {lab.month(t)} ({bound})")
+        if i < lay.ctr:
+            return PlanningIssue(None, None, f"purchases within contracts ({bound})")
+        return PlanningIssue(None, None, f"contract {i - lay.ctr} maximum ({bound})")
+
+    def _mat(self, k: int) -> str:
+        names = self.prep.mat.names if self.prep.mat is not None else None
+        return f"material {names[k]!r}" if names is not None else f"material {k}"
 
     def col(self, j: int, side: int | None) -> PlanningIssue:
         lay, lab, n_t, prep = self.lay, self.lab, self.lay.n_t, self.prep
@@ -1089,6 +1343,12 @@ class _Names:
             r, t = divmod(j - lay.ot, n_t)
             what = f"overtime on {lab.resource(r)} in {lab.month(t)} ({bound} hours)"
             return PlanningIssue(r, t, what)
+        if j >= lay.u:
+            k, t = divmod(j - (lay.u if j < lay.s else lay.s), n_t)
+            kind = "purchases" if j < lay.s else "stock"
+            if j >= lay.v:
+                return PlanningIssue(None, None, f"contract allotment ({bound})")
+            return PlanningIssue(None, t, f"{kind} of {self._mat(k)} in {lab.month(t)} ({bound})")
         crew = (("headcount", lay.w), ("hires", lay.hire), ("releases", lay.fire))
         block, start = next((b, lo) for b, lo in reversed(crew) if j >= lo)
         q, t = divmod(j - start, n_t)
@@ -1148,7 +1408,28 @@ def _extract(
     ot = sol[lay.ot : lay.w].reshape(n_r, n_t)
     w = sol[lay.w : lay.hire].reshape(n_q, n_t)
     hires = sol[lay.hire : lay.fire].reshape(n_q, n_t)
-    fires = sol[lay.fire : lay.n_col].reshape(n_q, n_t)
+    fires = sol[lay.fire : lay.u].reshape(n_q, n_t)
+    materials: dict[str, FloatArray | None] = {}
+    if prep.mat is not None:
+        n_k = lay.n_k
+        use = np.zeros((n_k, n_t))
+        mat = prep.mat
+        if mat.u_prod.size and n_m:
+            # what each material line takes, from the product's production by method
+            x_prod = np.zeros((n_p, n_t))
+            np.add.at(x_prod, prep.m_prod, sol[lay.x : lay.inv].reshape(n_m, n_t))
+            taken = x_prod[mat.u_prod] * mat.u_qty[:, None]  # [L,T] by month made
+            t_idx = np.maximum(np.arange(n_t)[None, :] - mat.u_lead[:, None], 0)
+            np.add.at(use, (np.repeat(mat.u_mat, n_t), t_idx.ravel()), taken.ravel())
+        duals = np.asarray(h.getSolution().row_dual, dtype=np.float64)
+        materials = {
+            "material_purchases": sol[lay.u : lay.s].reshape(n_k, n_t),
+            "material_stock": sol[lay.s : lay.v].reshape(n_k, n_t),
+            "material_use": use,
+            "material_value": np.abs(duals[lay.mbal : lay.cover]).reshape(n_k, n_t)
+            if duals.size == lay.n_row
+            else np.zeros((n_k, n_t)),
+        }
 
     production = np.zeros((n_p, n_t))
     np.add.at(production, prep.m_prod, x)
@@ -1208,4 +1489,5 @@ def _extract(
         n_constraints=lay.n_row,
         n_nonzeros=int(h.getNumNz()),
         warnings=prep.warnings,
+        **materials,
     )

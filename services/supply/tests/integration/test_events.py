@@ -256,7 +256,7 @@ class TestCapacityPlanChanged:
         assert fg2["planned_receipts"] == [0, 0, 0, 0]
         assert fg2["shortage"] == [50, 100, 150, 200]
         assert world.lines(plan["id"], "FG", "P")["shortage"] == [0, 0, 0, 0]
-        assert live.peers.calls[-1].startswith("GET /api/v1/production-plans/PP-U/positions?")
+        assert live.peers.calls[-2].startswith("GET /api/v1/production-plans/PP-U/positions?")
 
     def test_the_constrained_plan_keeps_the_safety_stock_from_demands_sigma(
         self, world: Any, live: Any

@@ -22,6 +22,8 @@ from sop_shared.testing import create_database, drop_database
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 REQUIREMENTS = re.compile(r"^/api/v1/supply-plans/([^/]+)/production-requirements$")
+MATERIALS = re.compile(r"^/api/v1/supply-plans/([^/]+)/material-constraints$")
+NO_MATERIALS = {"months": [], "materials": [], "bom": [], "product_lead_times": [], "contracts": []}
 
 
 class FakeSupply:
@@ -29,6 +31,7 @@ class FakeSupply:
 
     def __init__(self) -> None:
         self.plans: dict[str, list[dict[str, Any]]] = {}
+        self.materials: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
         self.down = False
 
@@ -37,6 +40,10 @@ class FakeSupply:
         assert request.headers["authorization"].startswith("Bearer ")
         if self.down:
             return httpx.Response(503, json={"title": "down", "detail": "supply is down"})
+        wanted = MATERIALS.match(request.url.path)
+        if wanted is not None and wanted.group(1) in self.plans:
+            doc = self.materials.get(wanted.group(1), NO_MATERIALS)
+            return httpx.Response(200, json={"plan_id": wanted.group(1), **doc})
         match = REQUIREMENTS.match(request.url.path)
         if match is None or match.group(1) not in self.plans:
             return httpx.Response(
@@ -64,6 +71,7 @@ _FAKE = FakeSupply()
 @pytest.fixture
 def fake_supply() -> FakeSupply:
     _FAKE.plans.clear()
+    _FAKE.materials.clear()
     _FAKE.calls.clear()
     _FAKE.down = False
     return _FAKE

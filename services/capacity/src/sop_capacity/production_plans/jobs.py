@@ -20,7 +20,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from sop_capacity.planning_input import CostRates, build_model, load_master_data
+from sop_capacity.planning_input import (
+    CostRates,
+    attach_materials,
+    build_model,
+    load_master_data,
+)
 from sop_capacity.production_plans import service
 from sop_capacity.production_plans.models import Strategy
 from sop_capacity.production_plans.schemas import RunParams
@@ -86,6 +91,7 @@ def compute_and_write(
     report(0.05, f"fetching production requirements of supply plan {params.supply_plan_id}")
     with phase("fetch"):
         requirements = gateway.production_requirements(params.supply_plan_id)
+        materials = gateway.material_constraints(params.supply_plan_id)
 
     if requirements.empty:
         raise PlanRunError(
@@ -114,6 +120,7 @@ def compute_and_write(
         model = build_model(
             requirements, master, rates=rates, overtime_allowed=params.overtime_allowed is not False
         )
+        attach_materials(model, materials)
         before, _ = analyse(model, Thresholds())
     build_seconds = time.perf_counter() - started
 

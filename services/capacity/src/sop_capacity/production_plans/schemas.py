@@ -104,9 +104,35 @@ class PositionRead(BaseModel):
     safety_stock_shortfall: float = Field(
         description="Safety stock not rebuilt: the soft part of the requirement that gave way"
     )
+    short_of: str | None = Field(
+        default=None,
+        description="Materials (material@site, space-separated) whose supply limits the "
+        "product: it is backordered for lack of them",
+    )
 
 
 class PositionPage(Page[PositionRead]):
+    pass
+
+
+class MaterialRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    material: str
+    site: str
+    month: str
+    opening: float
+    receipts: float = Field(description="Open purchase orders due this month")
+    purchases: float = Field(
+        description="New purchases arriving this month (lead time and contract maxima respected)"
+    )
+    used: float = Field(description="Used by the production released this month")
+    closing: float = Field(description="Month-end stock, never negative")
+    value: float = Field(description="Shadow price: plan cost saved per unit more available")
+    binding: bool = Field(description="The material limits the plan this month")
+
+
+class MaterialPage(Page[MaterialRead]):
     pass
 
 

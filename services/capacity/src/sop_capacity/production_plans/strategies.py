@@ -71,6 +71,7 @@ class Outcome:
     solve_seconds: float = 0.0
     model_size: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    materials: Any = None  # the LP's PlanResult when it planned materials (optimal only)
 
     def metrics(self, capacity: FloatArray) -> dict[str, Any]:
         """The figures a planner compares strategies on."""
@@ -151,6 +152,7 @@ def optimal(
         },
         warnings=warnings
         + [w for w in _engine_warnings(model, plan.warnings) if w not in warnings],
+        materials=plan if plan.material_stock is not None else None,
     )
 
 

@@ -595,7 +595,8 @@ def attach_materials(model: CapacityModel, doc: dict[str, Any]) -> None:
     capped = set(contracts["material"])
     mats = mats[(mats["lead_time_months"] > 0) | mats["material"].isin(capped)]
     # only materials some product of this model uses at the material's site
-    lines = model.pairs.merge(bom, on="product").merge(
+    pairs = model.pairs[["product", "site"]].assign(p=np.arange(len(model.pairs)))
+    lines = pairs.merge(bom, on="product").merge(
         mats[["material", "site"]].assign(k=np.arange(len(mats))), on=["material", "site"]
     )
     lines = lines[lines["qty_per"] > 0]

@@ -97,7 +97,8 @@ def test_the_scenario_compares_what_the_materials_let_the_plan_make(stack: DevSt
 
     # The production plan made only what the materials allow, and they did bind.
     bought = _csv(stack, "capacity", f"/production-plans/{production_id}/materials")
-    assert bought and min(float(r["closing"]) for r in bought) >= -1e-6
+    assert bought
+    assert min(float(r["closing"]) for r in bought) >= -1e-6
     binding = {r["material"] for r in bought if r["binding"].lower() == "true"}
     assert binding & {"MAT-CAP", "MAT-PET"}
     late = _get(

@@ -985,8 +985,8 @@ def _build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) ->
     if n_q:
         wf_rhs = np.zeros((n_q, n_t))
         wf_rhs[:, 0] = [pl.headcount0 for pl in prep.pools]
-        row_lo[lay.wf :] = wf_rhs.ravel()
-        row_up[lay.wf :] = wf_rhs.ravel()
+        row_lo[lay.wf : lay.mbal] = wf_rhs.ravel()
+        row_up[lay.wf : lay.mbal] = wf_rhs.ravel()
 
     if mat is not None and lay.n_k:
         _material_block(prep, mat, lay, add, cost, col_up, row_lo, row_up, v_cells, cover_cells)

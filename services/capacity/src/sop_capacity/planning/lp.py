@@ -342,10 +342,31 @@ class _MatPrep:
     c_months: NDArray[np.bool_]  # [C,T]
     c_max: FloatArray  # [C]
     names: Sequence[str] | None
+    kc: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # capped
+    pos: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # in kc, -1
+    cum_len: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # [K]
+    cum_start: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # [K]
 
     @property
     def n_k(self) -> int:
         return int(self.opening.size)
+
+
+def _split_materials(mat: _MatPrep, n_t: int, v_cells: IntArray) -> None:
+    """Materials under a contract get stock and purchase columns; the others can be bought
+    without limit once their lead time has passed, so only ``cum`` rows bind them: use up
+    to month t within opening stock plus open orders, for t before their first purchase
+    (a fraction of the rows and no columns: measured in bench/RESULTS.md)."""
+    n_k = mat.n_k
+    capped_group = np.zeros(int(mat.group.max(initial=-1)) + 1, dtype=bool)
+    c_of_v = v_cells // max(n_t, 1)
+    capped_group[mat.c_group[c_of_v][mat.c_group[c_of_v] < capped_group.size]] = True
+    capped = capped_group[mat.group] if n_k else np.zeros(0, dtype=bool)
+    mat.kc = np.flatnonzero(capped)
+    mat.pos = np.full(n_k, -1, dtype=np.int64)
+    mat.pos[mat.kc] = np.arange(mat.kc.size)
+    mat.cum_len = np.where(capped, 0, np.minimum(mat.first, n_t)).astype(np.int64)
+    mat.cum_start = np.cumsum(mat.cum_len) - mat.cum_len
 
 
 def _prepare_materials(
@@ -780,7 +801,8 @@ class _Layout:
     n_q: int
     n_t: int
     ss_idx: IntArray  # flat (p*T+t) cells with a safety-stock target
-    n_k: int = 0  # materials
+    n_k: int = 0  # materials under a contract (stock and purchase columns)
+    n_cum: int = 0  # (material, month) cells of the other materials within their lead time
     n_v: int = 0  # contract-month cells (purchases allotted to a contract)
     n_cover: int = 0  # material group-months some contract covers
     n_c: int = 0  # contracts
@@ -805,6 +827,7 @@ class _Layout:
     mbal: int = 0  # material balance [K,T]
     cover: int = 0  # purchases within the contracts covering the month [n_cover]
     ctr: int = 0  # contract maximum [C]
+    cum: int = 0  # use so far within stock and open orders, uncontracted materials [n_cum]
     n_row: int = 0
 
     def __post_init__(self) -> None:
@@ -835,7 +858,8 @@ class _Layout:
         self.mbal = self.wf + qt
         self.cover = self.mbal + kt
         self.ctr = self.cover + self.n_cover
-        self.n_row = self.ctr + self.n_c
+        self.cum = self.ctr + self.n_c
+        self.n_row = self.cum + self.n_cum
 
 
 @dataclass
@@ -873,6 +897,8 @@ def _build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) ->
         c_of_v, t_of_v = np.divmod(v_cells, n_t)
         covered[mat.c_group[c_of_v], t_of_v] = True
         cover_cells = np.flatnonzero(covered.ravel())
+    if mat is not None:
+        _split_materials(mat, n_t, v_cells)
     lay = _Layout(
         n_m=n_m,
         n_p=n_p,
@@ -880,7 +906,8 @@ def _build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) ->
         n_q=n_q,
         n_t=n_t,
         ss_idx=ss_idx,
-        n_k=mat.n_k if mat is not None else 0,
+        n_k=mat.kc.size if mat is not None else 0,
+        n_cum=int(mat.cum_len.sum()) if mat is not None else 0,
         n_v=v_cells.size,
         n_cover=cover_cells.size,
         n_c=mat.c_group.size if mat is not None else 0,
@@ -988,7 +1015,7 @@ def _build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) ->
         row_lo[lay.wf : lay.mbal] = wf_rhs.ravel()
         row_up[lay.wf : lay.mbal] = wf_rhs.ravel()
 
-    if mat is not None and lay.n_k:
+    if mat is not None and mat.n_k:
         _material_block(prep, mat, lay, add, cost, col_up, row_lo, row_up, v_cells, cover_cells)
 
     all_rows = np.concatenate(rows)
@@ -1034,8 +1061,10 @@ def _material_block(
     its release month ``max(t - lead, 0)``.
     """
     n_t, n_k = lay.n_t, lay.n_k
-    k, t = _grid(n_k, n_t)
-    ucol, scol, mrow = lay.u + k * n_t + t, lay.s + k * n_t + t, lay.mbal + k * n_t + t
+    k_loc, t = _grid(n_k, n_t)
+    k = mat.kc[k_loc]  # the material of each capped cell
+    ucol, scol = lay.u + k_loc * n_t + t, lay.s + k_loc * n_t + t
+    mrow = lay.mbal + k_loc * n_t + t
     nxt = t < n_t - 1
     add(mrow, ucol, 1.0)
     add(mrow, scol, -1.0)
@@ -1043,10 +1072,17 @@ def _material_block(
     cost[ucol] = MATERIAL_TIEBREAK
     cost[scol] = MATERIAL_TIEBREAK
     col_up[ucol[t < mat.first[k]]] = 0.0
-    rhs = -mat.receipts.copy()
-    rhs[:, 0] -= mat.opening
+    rhs = -mat.receipts[mat.kc].copy()
+    rhs[:, 0] -= mat.opening[mat.kc]
     row_lo[lay.mbal : lay.cover] = rhs.ravel()
     row_up[lay.mbal : lay.cover] = rhs.ravel()
+    # uncapped: use up to t <= opening + receipts up to t, for t before the first purchase
+    has_cum = mat.cum_len > 0
+    if has_cum.any():
+        kk = np.repeat(np.arange(mat.n_k), mat.cum_len)
+        tt = np.arange(kk.size) - np.repeat(mat.cum_start, mat.cum_len)
+        available = mat.opening[:, None] + np.cumsum(mat.receipts, axis=1)
+        row_up[lay.cum : lay.n_row] = available[kk, tt]
 
     # use: every (BOM line, method of its product) pair, for every month
     n_m = prep.m_prod.size
@@ -1062,7 +1098,23 @@ def _material_block(
         tt = np.tile(np.arange(n_t), line.size)
         ln, mm = line[lm], meth[lm]
         release = np.maximum(tt - mat.u_lead[ln], 0)
-        add(lay.mbal + mat.u_mat[ln] * n_t + release, lay.x + mm * n_t + tt, -mat.u_qty[ln])
+        k_use = mat.u_mat[ln]
+        xcol = lay.x + mm * n_t + tt
+        capped = mat.pos[k_use] >= 0
+        add(
+            lay.mbal + mat.pos[k_use[capped]] * n_t + release[capped],
+            xcol[capped],
+            -mat.u_qty[ln[capped]],
+        )
+        # uncapped: in every cum row from its release month to the material's last one
+        span = np.where(capped, 0, np.maximum(mat.cum_len[k_use] - release, 0))
+        e = np.repeat(np.arange(span.size), span)
+        step = np.arange(e.size) - np.repeat(np.cumsum(span) - span, span)
+        add(
+            lay.cum + mat.cum_start[k_use[e]] + release[e] + step,
+            xcol[e],
+            mat.u_qty[ln[e]],
+        )
 
     if lay.n_c:
         n_g = cover_cells.max(initial=0) // n_t + 1
@@ -1078,7 +1130,7 @@ def _material_block(
         add(lay.cover + cover_of[mat.c_group[c_v] * n_t + t_v], vcol, -1.0)
         add(lay.ctr + c_v, vcol, 1.0)
         row_up[lay.cover : lay.ctr] = 0.0
-        row_up[lay.ctr : lay.n_row] = mat.c_max
+        row_up[lay.ctr : lay.cum] = mat.c_max
 
 
 def _cheapest_two(prep: _Prepared, unit: FloatArray) -> tuple[IntArray, IntArray]:
@@ -1317,7 +1369,14 @@ class _Names:
             return PlanningIssue(None, t, f"stock of {self._mat(k)} in {lab.month(t)} ({bound})")
         if i < lay.ctr:
             return PlanningIssue(None, None, f"purchases within contracts ({bound})")
-        return PlanningIssue(None, None, f"contract {i - lay.ctr} maximum ({bound})")
+        if i < lay.cum:
+            return PlanningIssue(None, None, f"contract {i - lay.ctr} maximum ({bound})")
+        mat = self.prep.mat
+        assert mat is not None
+        k = int(np.searchsorted(mat.cum_start + mat.cum_len, i - lay.cum, side="right"))
+        t = i - lay.cum - int(mat.cum_start[k])
+        what = f"use of {self._mat(k)} up to {lab.month(t)} within stock and open orders"
+        return PlanningIssue(None, t, f"{what} ({bound})")
 
     def _mat(self, k: int) -> str:
         names = self.prep.mat.names if self.prep.mat is not None else None
@@ -1344,10 +1403,11 @@ class _Names:
             what = f"overtime on {lab.resource(r)} in {lab.month(t)} ({bound} hours)"
             return PlanningIssue(r, t, what)
         if j >= lay.u:
-            k, t = divmod(j - (lay.u if j < lay.s else lay.s), n_t)
-            kind = "purchases" if j < lay.s else "stock"
             if j >= lay.v:
                 return PlanningIssue(None, None, f"contract allotment ({bound})")
+            k_loc, t = divmod(j - (lay.u if j < lay.s else lay.s), n_t)
+            k = int(self.prep.mat.kc[k_loc]) if self.prep.mat is not None else k_loc
+            kind = "purchases" if j < lay.s else "stock"
             return PlanningIssue(None, t, f"{kind} of {self._mat(k)} in {lab.month(t)} ({bound})")
         crew = (("headcount", lay.w), ("hires", lay.hire), ("releases", lay.fire))
         block, start = next((b, lo) for b, lo in reversed(crew) if j >= lo)
@@ -1387,6 +1447,44 @@ def _conflict(
     return []
 
 
+def _material_figures(
+    prep: _Prepared, lay: _Layout, sol: FloatArray, h: highspy.Highs
+) -> dict[str, FloatArray | None]:
+    """[K,T] purchases, month-end stock, use and shadow price of every material. A
+    material without a contract is bought just in time once its lead time has passed."""
+    mat = prep.mat
+    assert mat is not None
+    n_t, n_m, n_p, n_k = lay.n_t, lay.n_m, lay.n_p, mat.n_k
+    use = np.zeros((n_k, n_t))
+    if mat.u_prod.size and n_m:
+        x_prod = np.zeros((n_p, n_t))
+        np.add.at(x_prod, prep.m_prod, sol[lay.x : lay.inv].reshape(n_m, n_t))
+        taken = x_prod[mat.u_prod] * mat.u_qty[:, None]  # [L,T] by month made
+        t_idx = np.maximum(np.arange(n_t)[None, :] - mat.u_lead[:, None], 0)
+        np.add.at(use, (np.repeat(mat.u_mat, n_t), t_idx.ravel()), taken.ravel())
+    # just in time: buy what the stock without purchases lacks, as it lacks it
+    without = mat.opening[:, None] + np.cumsum(mat.receipts - use, axis=1)
+    bought = np.maximum.accumulate(np.maximum(-without, 0.0), axis=1)
+    purchases = np.diff(bought, axis=1, prepend=0.0)
+    stock = np.maximum(without + bought, 0.0)
+    duals = np.asarray(h.getSolution().row_dual, dtype=np.float64)
+    value = np.zeros((n_k, n_t))
+    if duals.size == lay.n_row:
+        kc = mat.kc
+        purchases[kc] = sol[lay.u : lay.s].reshape(kc.size, n_t)
+        stock[kc] = sol[lay.s : lay.v].reshape(kc.size, n_t)
+        value[kc] = np.abs(duals[lay.mbal : lay.cover]).reshape(kc.size, n_t)
+        kk = np.repeat(np.arange(n_k), mat.cum_len)
+        tt = np.arange(kk.size) - np.repeat(mat.cum_start, mat.cum_len)
+        value[kk, tt] = np.abs(duals[lay.cum : lay.n_row])
+    return {
+        "material_purchases": purchases,
+        "material_stock": stock,
+        "material_use": use,
+        "material_value": value,
+    }
+
+
 def _extract(
     prep: _Prepared,
     lay: _Layout,
@@ -1411,25 +1509,7 @@ def _extract(
     fires = sol[lay.fire : lay.u].reshape(n_q, n_t)
     materials: dict[str, FloatArray | None] = {}
     if prep.mat is not None:
-        n_k = lay.n_k
-        use = np.zeros((n_k, n_t))
-        mat = prep.mat
-        if mat.u_prod.size and n_m:
-            # what each material line takes, from the product's production by method
-            x_prod = np.zeros((n_p, n_t))
-            np.add.at(x_prod, prep.m_prod, sol[lay.x : lay.inv].reshape(n_m, n_t))
-            taken = x_prod[mat.u_prod] * mat.u_qty[:, None]  # [L,T] by month made
-            t_idx = np.maximum(np.arange(n_t)[None, :] - mat.u_lead[:, None], 0)
-            np.add.at(use, (np.repeat(mat.u_mat, n_t), t_idx.ravel()), taken.ravel())
-        duals = np.asarray(h.getSolution().row_dual, dtype=np.float64)
-        materials = {
-            "material_purchases": sol[lay.u : lay.s].reshape(n_k, n_t),
-            "material_stock": sol[lay.s : lay.v].reshape(n_k, n_t),
-            "material_use": use,
-            "material_value": np.abs(duals[lay.mbal : lay.cover]).reshape(n_k, n_t)
-            if duals.size == lay.n_row
-            else np.zeros((n_k, n_t)),
-        }
+        materials = _material_figures(prep, lay, sol, h)
 
     production = np.zeros((n_p, n_t))
     np.add.at(production, prep.m_prod, x)

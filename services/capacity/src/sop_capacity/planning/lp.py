@@ -346,21 +346,23 @@ class _MatPrep:
     pos: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # in kc, -1
     cum_len: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # [K]
     cum_start: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # [K]
+    contract_of: IntArray | None = None  # [G*T] the one contract of a group-month, or -1
+    n_g: int = 0
 
     @property
     def n_k(self) -> int:
         return int(self.opening.size)
 
 
-def _split_materials(mat: _MatPrep, n_t: int, v_cells: IntArray) -> None:
+def _split_materials(mat: _MatPrep, n_t: int) -> None:
     """Materials under a contract get stock and purchase columns; the others can be bought
     without limit once their lead time has passed, so only ``cum`` rows bind them: use up
     to month t within opening stock plus open orders, for t before their first purchase
     (a fraction of the rows and no columns: measured in bench/RESULTS.md)."""
     n_k = mat.n_k
     capped_group = np.zeros(int(mat.group.max(initial=-1)) + 1, dtype=bool)
-    c_of_v = v_cells // max(n_t, 1)
-    capped_group[mat.c_group[c_of_v][mat.c_group[c_of_v] < capped_group.size]] = True
+    live = mat.c_months.any(axis=1) & (mat.c_group < capped_group.size)
+    capped_group[mat.c_group[live]] = True
     capped = capped_group[mat.group] if n_k else np.zeros(0, dtype=bool)
     mat.kc = np.flatnonzero(capped)
     mat.pos = np.full(n_k, -1, dtype=np.int64)
@@ -893,12 +895,19 @@ def _build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) ->
         # v: (contract, month) cells; cover: (group, month) cells some contract covers
         v_cells = np.flatnonzero(mat.c_months.ravel())
         n_g = int(max(mat.group.max(initial=-1), mat.c_group.max(initial=-1))) + 1
-        covered = np.zeros((n_g, n_t), dtype=bool)
+        covered = np.zeros((n_g, n_t), dtype=np.int64)
         c_of_v, t_of_v = np.divmod(v_cells, n_t)
-        covered[mat.c_group[c_of_v], t_of_v] = True
+        np.add.at(covered, (mat.c_group[c_of_v], t_of_v), 1)
         cover_cells = np.flatnonzero(covered.ravel())
+        if covered.max(initial=0) <= 1:
+            # no month under two contracts of a material: each contract's row takes the
+            # purchases of its months directly (no allotment columns, no cover rows)
+            mat.contract_of = np.full(n_g * n_t, -1, dtype=np.int64)
+            mat.contract_of[mat.c_group[c_of_v] * n_t + t_of_v] = c_of_v
+            mat.n_g = n_g
+            cover_cells = v_cells = np.zeros(0, dtype=np.int64)
     if mat is not None:
-        _split_materials(mat, n_t, v_cells)
+        _split_materials(mat, n_t)
     lay = _Layout(
         n_m=n_m,
         n_p=n_p,
@@ -1116,7 +1125,13 @@ def _material_block(
             mat.u_qty[ln[e]],
         )
 
-    if lay.n_c:
+    if lay.n_c and mat.contract_of is not None:
+        g_k = mat.group[k]
+        c_k = np.where(g_k < mat.n_g, mat.contract_of[np.minimum(g_k, mat.n_g - 1) * n_t + t], -1)
+        has = c_k >= 0
+        add(lay.ctr + c_k[has], ucol[has], 1.0)
+        row_up[lay.ctr : lay.cum] = mat.c_max
+    elif lay.n_c:
         n_g = cover_cells.max(initial=0) // n_t + 1
         cover_of = np.full(int(n_g) * n_t, -1, dtype=np.int64)
         cover_of[cover_cells] = np.arange(cover_cells.size)

@@ -135,15 +135,16 @@ def binding_materials(model: CapacityModel, outcome: Outcome) -> NDArray[np.bool
 
 def short_of(model: CapacityModel, outcome: Outcome) -> list[str | None]:
     """Per product-site the materials that limit it (material@site, space-separated), for
-    a product with a backorder; None elsewhere. A material limits a product when the
-    product uses it and it is binding in some month up to the product's last backorder."""
+    a product with a backorder or safety stock not rebuilt; None elsewhere. A material
+    limits a product when the product uses it and it is binding in some month up to the
+    product's last such month."""
     n_p = len(model.pairs)
     out: list[str | None] = [None] * n_p
     mats = model.materials
     binding = binding_materials(model, outcome)
     if mats is None or not binding.any():
         return out
-    late = outcome.backorder > EPS  # [P,T]
+    late = (outcome.backorder > EPS) | (outcome.shortfall > EPS)  # [P,T]
     if not late.any():
         return out
     last_late = np.where(late.any(axis=1), late.shape[1] - 1 - np.argmax(late[:, ::-1], axis=1), -1)
@@ -218,7 +219,8 @@ def position_rows(
     keep = (req > EPS) | (prod > EPS) | (inv > EPS) | (bo > EPS) | (short > EPS)
     p_idx, t_idx = np.nonzero(keep)
     reasons = np.asarray(short_of(model, outcome), dtype=object)
-    reason = np.where(bo[p_idx, t_idx] > EPS, reasons[p_idx], None)
+    short_cell = (bo[p_idx, t_idx] > EPS) | (short[p_idx, t_idx] > EPS)
+    reason = np.where(short_cell, reasons[p_idx], None)
     columns = zip(
         model.pairs["product"].to_numpy(object)[p_idx].tolist(),
         model.pairs["site"].to_numpy(object)[p_idx].tolist(),

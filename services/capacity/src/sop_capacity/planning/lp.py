@@ -11,6 +11,7 @@ through the layout to resource, product and month) instead of a bare status.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -172,6 +173,11 @@ class PlanningProblem:
       month, on top of that month's backorder cost. It defaults to the product's cheapest
       unit cost (method cost plus, on a crewed resource, hours x regular hour cost), so
       pushing demand past the horizon does not look cheaper than making it.
+    * ``ending_inventory`` [P] is the stock each product must hold at the end of the last
+      month (textbook aggregate planning's required ending inventory); ``ending_backorder_max``
+      [P] caps its backlog then (0: all demand met by the end). ``integer_workforce`` hires,
+      releases and keeps whole people: the model becomes a MIP (HiGHS branch and bound,
+      within ``time_limit``; ``PlanResult.mip_gap`` says how far from proven optimal).
     * A product that needs production but can never get it (no method, or no hours on any
       of its methods' resources in any month) is refused, unless ``backorder_unmakeable``:
       then it is planned as backorder only (at its backorder costs) and named in the
@@ -194,6 +200,9 @@ class PlanningProblem:
     overtime_allowed: bool = True
     backorder_unmakeable: bool = False
     materials: MaterialSupply | None = None
+    ending_inventory: ArrayLike | None = None
+    ending_backorder_max: ArrayLike | None = None
+    integer_workforce: bool = False
     product_names: Sequence[str] | None = None
     resource_names: Sequence[str] | None = None
     month_labels: Sequence[str] | None = None
@@ -276,6 +285,7 @@ class PlanResult:
     material_stock: FloatArray | None = None  # [K,T] month end
     material_use: FloatArray | None = None  # [K,T]
     material_value: FloatArray | None = None  # [K,T] shadow price: cost saved per unit more
+    mip_gap: float | None = None  # integer workforce: relative gap at the end (0 = proven)
 
 
 # --------------------------------------------------------------------------- validation
@@ -324,6 +334,8 @@ class _Prepared:
     pools: Sequence[LabourPool]
     warnings: list[PlanningIssue]
     mat: _MatPrep | None = None
+    end_inv: FloatArray | None = None
+    end_bo_max: FloatArray | None = None
 
 
 @dataclass
@@ -774,6 +786,14 @@ def _prepare(problem: PlanningProblem) -> _Prepared:
     if issues:
         raise PlanningInputError(issues)
 
+    if problem.ending_inventory is not None:
+        prep.end_inv = _as_array(problem.ending_inventory, (n_p,), "ending_inventory", issues)
+        _check_nonneg(prep.end_inv, "ending_inventory", issues, labels, "p")
+    if problem.ending_backorder_max is not None:
+        prep.end_bo_max = _as_array(
+            problem.ending_backorder_max, (n_p,), "ending_backorder_max", issues
+        )
+        _check_nonneg(prep.end_bo_max, "ending_backorder_max", issues, labels, "p", True)
     if problem.materials is not None:
         prep.mat = _prepare_materials(problem.materials, n_p, n_t, issues)
         if issues:
@@ -977,6 +997,20 @@ def _build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) ->
     cost[jcol] = prep.hold[p_ss] - prep.short[p_ss]
     col_up[jcol] = ss_flat
     offset = float((prep.short[p_ss] * ss_flat).sum())
+
+    # Required ending position: stock I + J at the last month >= E (J, up to the target,
+    # fills first), backlog there <= the cap.
+    last = np.arange(n_p) * n_t + n_t - 1
+    if prep.end_inv is not None:
+        target = prep.ss[:, -1]
+        has_j = target > 0
+        col_lo[lay.inv + last] = np.where(
+            has_j, np.maximum(prep.end_inv - target, 0.0), prep.end_inv
+        )
+        j_of = lay.inv_ss + np.searchsorted(ss_idx, last[has_j])
+        col_lo[j_of] = np.minimum(prep.end_inv[has_j], target[has_j])
+    if prep.end_bo_max is not None:
+        col_up[lay.bo + last] = prep.end_bo_max
 
     # OT[r,t]: raises its resource's capacity; pooled overtime also counts against the crew.
     r, t = _grid(n_r, n_t)
@@ -1272,6 +1306,9 @@ def solve_plan(
     mdl = _build_model(prep, overtime_allowed=problem.overtime_allowed, tiebreak=tiebreak)
     lay = mdl.layout
 
+    integrality = np.zeros(lay.n_col, dtype=np.int32)  # continuous
+    if problem.integer_workforce:
+        integrality[lay.w : lay.u] = 1  # whole people: headcount, hires, releases
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     options: dict[str, Any] = {"output_flag": False, "solver": solver}
     if threads is not None:
@@ -1297,11 +1334,12 @@ def solve_plan(
         mdl.start,
         mdl.index,
         mdl.value,
-        np.zeros(lay.n_col, dtype=np.int32),  # all continuous
+        integrality,
     )
     if status == highspy.HighsStatus.kError:
         raise PlanningSolveError("model_error", "HiGHS rejected the assembled model")
-    warm = warm_start and options["solver"] in ("choose", "simplex")
+    mip = problem.integer_workforce and lay.n_q > 0
+    warm = warm_start and not mip and options["solver"] in ("choose", "simplex")
     if warm:
         # The start is nearly primal feasible but not dual feasible: primal simplex from it,
         # for a bounded number of pivots (see WARM_PIVOTS).
@@ -1326,7 +1364,11 @@ def solve_plan(
     if code != "optimal" and not has_solution:
         raise PlanningSolveError(code, message)
     sol = np.asarray(h.getSolution().col_value, dtype=np.float64)
-    return _extract(prep, lay, sol, h, code, message, t1 - t0, t2 - t1)
+    result = _extract(prep, lay, sol, h, code, message, t1 - t0, t2 - t1)
+    if problem.integer_workforce and lay.n_q > 0:
+        gap = float(h.getInfo().mip_gap)
+        result = dataclasses.replace(result, mip_gap=gap if math.isfinite(gap) else None)
+    return result
 
 
 # --------------------------------------------------------------------------- explanation

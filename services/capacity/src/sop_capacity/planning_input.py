@@ -137,7 +137,7 @@ def load_master_data(
         ],
     )
     refs = known_products(session, products)
-    product_frame = _frame(list(refs.values()), ["code", "price", "cost"])
+    product_frame = _frame(list(refs.values()), ["code", "price", "cost", "family"])
     params = ScenarioParams()
     if cycle and scenario:
         setting = ScenarioRepository(session).find(cycle, scenario)
@@ -212,6 +212,9 @@ class CapacityModel:
     material_rows: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["material", "site"])
     )  # row k of ``materials``: material, site
+    ending_inventory: FloatArray | None = None  # [P] required stock at the horizon's end
+    ending_backorder_max: FloatArray | None = None  # [P] most backlog left at the end
+    integer_workforce: bool = False  # whole people (the optimal plan becomes a MIP)
 
     @property
     def pair_names(self) -> list[str]:
@@ -286,6 +289,9 @@ class CapacityModel:
             overtime_allowed=self.overtime_allowed,
             backorder_unmakeable=True,
             materials=self.materials,
+            ending_inventory=self.ending_inventory,
+            ending_backorder_max=self.ending_backorder_max,
+            integer_workforce=self.integer_workforce,
             product_names=self.pair_names,
             resource_names=self.resource_codes,
             month_labels=self.months,
@@ -646,3 +652,45 @@ def attach_materials(model: CapacityModel, doc: dict[str, Any]) -> None:
         names=(mats["material"] + "@" + mats["site"]).tolist(),
     )
     model.material_rows = mats[["material", "site"]].copy()
+
+
+@dataclass
+class RunTerms:
+    """Per-run aggregate-planning terms, keyed by product code or family (a product's own
+    entry wins): costs in money per unit and month, required ending stock and most ending
+    backlog per product-site, whole people."""
+
+    holding_cost: dict[str, float] = field(default_factory=dict)
+    backorder_cost: dict[str, float] = field(default_factory=dict)
+    ending_inventory: dict[str, float] = field(default_factory=dict)
+    ending_backorder_max: dict[str, float] = field(default_factory=dict)
+    integer_workforce: bool = False
+
+
+def _per_pair(
+    model: CapacityModel, products: pd.DataFrame, values: dict[str, float]
+) -> tuple[FloatArray, BoolArray]:
+    """[P] the value of each product-site by product code, else family; and where given."""
+    product = model.pairs["product"]
+    family = product.map(products.set_index("code")["family"]) if not products.empty else None
+    by_code = product.map(values)
+    value = by_code if family is None else by_code.fillna(family.map(values))
+    given = value.notna().to_numpy()
+    return value.fillna(0.0).to_numpy(float), given
+
+
+def apply_run_terms(model: CapacityModel, products: pd.DataFrame, terms: RunTerms) -> None:
+    """Set a run's own costs and ending conditions on the model (every strategy sees them)."""
+    for name in ("holding_cost", "backorder_cost"):
+        values = getattr(terms, name)
+        if values:
+            value, given = _per_pair(model, products, values)
+            current = getattr(model, name).copy()
+            current[given] = value[given]
+            setattr(model, name, current)
+    if terms.ending_inventory:
+        model.ending_inventory = _per_pair(model, products, terms.ending_inventory)[0]
+    if terms.ending_backorder_max:
+        value, given = _per_pair(model, products, terms.ending_backorder_max)
+        model.ending_backorder_max = np.where(given, value, np.inf)
+    model.integer_workforce = terms.integer_workforce

@@ -22,6 +22,8 @@ from sqlmodel import Session
 
 from sop_capacity.planning_input import (
     CostRates,
+    RunTerms,
+    apply_run_terms,
     attach_materials,
     build_model,
     load_master_data,
@@ -121,6 +123,17 @@ def compute_and_write(
             requirements, master, rates=rates, overtime_allowed=params.overtime_allowed is not False
         )
         attach_materials(model, materials)
+        apply_run_terms(
+            model,
+            master.products,
+            RunTerms(
+                holding_cost=params.holding_cost,
+                backorder_cost=params.backorder_cost,
+                ending_inventory=params.ending_inventory,
+                ending_backorder_max=params.ending_backorder_max,
+                integer_workforce=params.integer_workforce,
+            ),
+        )
         before, _ = analyse(model, Thresholds())
     build_seconds = time.perf_counter() - started
 

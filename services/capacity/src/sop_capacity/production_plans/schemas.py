@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sop_capacity.production_plans.models import Strategy
 from sop_shared.repository import Page
 from sop_shared.types import Month, ScenarioCode
+
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class RunParams(BaseModel):
@@ -27,6 +29,30 @@ class RunParams(BaseModel):
     )
     backorder_rate_per_month: float | None = Field(
         default=None, ge=0, description="Backorder cost per unit-month as a share of product price"
+    )
+    holding_cost: dict[str, NonNegative] = Field(
+        default_factory=dict,
+        description="Holding cost in money per unit and month, by product code or family "
+        "(a product's own entry wins over its family's; others: the rate above)",
+    )
+    backorder_cost: dict[str, NonNegative] = Field(
+        default_factory=dict,
+        description="Backorder cost in money per unit and month, by product code or family",
+    )
+    ending_inventory: dict[str, NonNegative] = Field(
+        default_factory=dict,
+        description="Stock required at the end of the horizon, per product-site, by product "
+        "code or family (optimal plan)",
+    )
+    ending_backorder_max: dict[str, NonNegative] = Field(
+        default_factory=dict,
+        description="Most backlog left at the end of the horizon, per product-site, by "
+        "product code or family (0: every unit made by then; optimal plan)",
+    )
+    integer_workforce: bool = Field(
+        default=False,
+        description="Hire, release and keep whole people (the optimal plan is then a MIP, "
+        "solved within the service's time limit; model_size.mip_gap reports its gap)",
     )
 
 

@@ -149,6 +149,7 @@ def optimal(
             "constraints": plan.n_constraints,
             "nonzeros": plan.n_nonzeros,
             "methods": len(model.methods),
+            **({"mip_gap": plan.mip_gap} if plan.mip_gap is not None else {}),
         },
         warnings=warnings
         + [w for w in _engine_warnings(model, plan.warnings) if w not in warnings],

@@ -3,6 +3,7 @@
     .venv/bin/python bench/capacity_lp_bench.py                      # 2,000 x 50 x 24
     .venv/bin/python bench/capacity_lp_bench.py --solver ipm --threads 2
     .venv/bin/python bench/capacity_lp_bench.py --demo --products 10000 --months 18 --repeat 1
+    .venv/bin/python bench/capacity_lp_bench.py --materials 5000     # + purchased materials
 
 Prints model-build and solve times separately (best of --repeat runs), model size, status
 and objective, so solver options can be compared on the same instance.
@@ -16,6 +17,7 @@ import time
 import numpy as np
 
 from sop_capacity.planning import LabourPool, Method, PlanningProblem, solve_plan
+from sop_capacity.planning.lp import MaterialSupply
 
 
 def build_instance(
@@ -102,6 +104,44 @@ def build_instance(
     )
 
 
+def add_materials(problem: PlanningProblem, n_materials: int, seed: int = 11) -> None:
+    """Purchased materials that bind: each product uses 2-4 of them (qty 0.1-2 per unit);
+    each material has a lead time of 1-3 months, opening stock for about one month of its
+    use and an open order in month 1; a third of the materials are under a contract whose
+    maximum is 90 % of their use after the lead time, in two half-horizon periods."""
+    rng = np.random.default_rng(seed)
+    req = np.asarray(problem.requirement, dtype=float)
+    n_p, n_t = req.shape
+    per = rng.integers(2, 5, size=n_p)
+    use_p = np.repeat(np.arange(n_p), per)
+    use_k = rng.integers(0, n_materials, size=use_p.size)
+    use_q = rng.uniform(0.1, 2.0, size=use_p.size)
+    need = np.zeros((n_materials, n_t))
+    np.add.at(need, use_k, req[use_p] * use_q[:, None])
+    lead = rng.integers(1, 4, size=n_materials)
+    monthly = need.mean(axis=1)
+    receipts = np.zeros((n_materials, n_t))
+    receipts[:, 1] = monthly * rng.uniform(0.3, 0.8, n_materials)
+    contracted = np.flatnonzero(rng.random(n_materials) < 1 / 3)
+    half = n_t // 2
+    c_group = np.repeat(contracted, 2)
+    c_months = np.zeros((c_group.size, n_t), dtype=bool)
+    c_months[0::2, :half] = True
+    c_months[1::2, half:] = True
+    c_max = np.repeat(0.9 * need[contracted].sum(axis=1) / 2, 2)
+    problem.materials = MaterialSupply(
+        opening=monthly * rng.uniform(0.8, 1.2, n_materials),
+        receipts=receipts,
+        first_purchase=lead,
+        use_product=use_p,
+        use_material=use_k,
+        use_qty=use_q,
+        contract_group=c_group,
+        contract_months=c_months,
+        contract_max=c_max,
+    )
+
+
 def demo_problem(n_products: int, n_months: int) -> PlanningProblem:
     """The scaled demo company as the production-plan job sees it (see
     capacity_service_bench.demo_instance), assembled without a database."""
@@ -156,6 +196,7 @@ def main() -> None:
     parser.add_argument("--presolve", default=None, help="HiGHS presolve: on|off|choose")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--demo", action="store_true", help="the scaled demo company's shape")
+    parser.add_argument("--materials", type=int, default=0, help="purchased materials to add")
     parser.add_argument(
         "--option", action="append", default=[], help="any HiGHS option, e.g. simplex_strategy=4"
     )
@@ -166,6 +207,8 @@ def main() -> None:
         problem = demo_problem(args.products, args.months)
     else:
         problem = build_instance(args.products, args.resources, args.months, args.seed)
+    if args.materials:
+        add_materials(problem, args.materials)
     gen_s = time.perf_counter() - t0
     options: dict[str, object] = {"presolve": args.presolve} if args.presolve else {}
     for option in args.option:
@@ -186,7 +229,7 @@ def main() -> None:
     print(
         f"instance: {products} products x {np.shape(problem.available_hours)[0]} resources x "
         f"{months} months, {len(problem.methods)} methods, {len(problem.pools)} labour pools, "
-        f"{origin} (generated in {gen_s:.2f} s)"
+        f"{origin}, {args.materials} materials (generated in {gen_s:.2f} s)"
     )
     print(f"solver={args.solver} threads={args.threads or 'default'} options={options}")
     print(

@@ -23,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 REQUIREMENTS = re.compile(r"^/api/v1/supply-plans/([^/]+)/production-requirements$")
 HEADER = re.compile(r"^/api/v1/supply-plans/([^/]+)$")
+MATERIALS = re.compile(r"^/api/v1/supply-plans/([^/]+)/material-constraints$")
+NO_MATERIALS = {"months": [], "materials": [], "bom": [], "product_lead_times": [], "contracts": []}
 
 
 class FakeSupply:
@@ -32,6 +34,7 @@ class FakeSupply:
     def __init__(self) -> None:
         self.plans: dict[str, list[dict[str, Any]]] = {}
         self.headers: dict[str, dict[str, Any]] = {}
+        self.materials: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
         self.down = False
 
@@ -45,6 +48,10 @@ class FakeSupply:
             plan_id = header.group(1)
             body = {"id": plan_id, "cycle": "2027-01", "scenario": "base"}
             return httpx.Response(200, json={**body, **self.headers.get(plan_id, {})})
+        wanted = MATERIALS.match(request.url.path)
+        if wanted is not None and wanted.group(1) in self.plans:
+            doc = self.materials.get(wanted.group(1), NO_MATERIALS)
+            return httpx.Response(200, json={"plan_id": wanted.group(1), **doc})
         match = REQUIREMENTS.match(request.url.path)
         if match is None or match.group(1) not in self.plans:
             return httpx.Response(
@@ -73,6 +80,7 @@ _FAKE = FakeSupply()
 def fake_supply() -> FakeSupply:
     _FAKE.plans.clear()
     _FAKE.headers.clear()
+    _FAKE.materials.clear()
     _FAKE.calls.clear()
     _FAKE.down = False
     return _FAKE

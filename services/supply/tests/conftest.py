@@ -82,10 +82,17 @@ class FakePeers:
 
     demand: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     production: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    materials: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.calls.append(f"{request.method} {request.url.path}?{request.url.query.decode()}")
+        bought = re.fullmatch(r"/api/v1/production-plans/([^/]+)/materials", request.url.path)
+        if bought and bought.group(1) in self.production:
+            # capacity's material purchases (none unless a test gives some)
+            rows = self.materials.get(bought.group(1), [])
+            body = csv_body(rows) if rows else "material,site,month,purchases\n"
+            return httpx.Response(200, content=body, headers={"content-type": "text/csv"})
         # demand's plan lines; capacity's positions (production per product-site-month, the
         # tests' ``quantity`` served as ``production``, as capacity names it)
         match = re.fullmatch(

@@ -48,6 +48,7 @@ from sqlmodel import Session
 
 from sop_capacity.calendars.repository import CalendarRepository
 from sop_capacity.planning import LabourPool, Method, PlanningProblem
+from sop_capacity.planning.lp import MaterialSupply
 from sop_capacity.resources.models import ResourceKind
 from sop_capacity.resources.repository import ResourceRepository
 from sop_capacity.routings.repository import RoutingRepository
@@ -136,7 +137,7 @@ def load_master_data(
         ],
     )
     refs = known_products(session, products)
-    product_frame = _frame(list(refs.values()), ["code", "price", "cost"])
+    product_frame = _frame(list(refs.values()), ["code", "price", "cost", "family"])
     params = ScenarioParams()
     if cycle and scenario:
         setting = ScenarioRepository(session).find(cycle, scenario)
@@ -209,6 +210,13 @@ class CapacityModel:
     unplannable: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=UNPLANNABLE_COLUMNS)
     )  # p, product, site, requirement, reason: made by no strategy, backordered
+    materials: MaterialSupply | None = None  # purchased materials that can bind (optimal)
+    material_rows: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["material", "site"])
+    )  # row k of ``materials``: material, site
+    ending_inventory: FloatArray | None = None  # [P] required stock at the horizon's end
+    ending_backorder_max: FloatArray | None = None  # [P] most backlog left at the end
+    integer_workforce: bool = False  # whole people (the optimal plan becomes a MIP)
 
     @property
     def pair_names(self) -> list[str]:
@@ -282,6 +290,10 @@ class CapacityModel:
             pools=self.pools,
             overtime_allowed=self.overtime_allowed,
             backorder_unmakeable=True,
+            materials=self.materials,
+            ending_inventory=self.ending_inventory,
+            ending_backorder_max=self.ending_backorder_max,
+            integer_workforce=self.integer_workforce,
             product_names=self.pair_names,
             resource_names=self.resource_codes,
             month_labels=self.months,
@@ -567,3 +579,126 @@ def _unit_costs(
     holding = rates.holding_rate_per_month * cost
     backorder = np.where(price > 0, rates.backorder_rate_per_month * price, DEFAULT_BACKORDER_COST)
     return holding, backorder
+
+
+MATERIAL_COLUMNS = ["material", "site", "lead_time_months", "opening_stock", "scheduled_receipts"]
+
+
+def attach_materials(model: CapacityModel, doc: dict[str, Any]) -> None:
+    """Give the model the purchased materials that can limit its production.
+
+    ``doc`` is supply's ``material-constraints`` document. A material at a site limits a
+    product made there when the product's bill of material uses it and it can run short:
+    it has a purchase lead time (until then only its stock and open orders are there) or a
+    contract caps its purchases. A material bought at once without limit cannot bind and is
+    left out of the LP. Its months are aligned on the model's by name.
+    """
+    mats = pd.DataFrame(doc.get("materials") or [], columns=MATERIAL_COLUMNS)
+    bom = pd.DataFrame(doc.get("bom") or [], columns=["product", "material", "qty_per"])
+    leads = pd.DataFrame(
+        doc.get("product_lead_times") or [], columns=["product", "site", "lead_time_months"]
+    )
+    contracts = pd.DataFrame(
+        doc.get("contracts") or [],
+        columns=["contract", "material", "period_start", "period_end", "max_volume"],
+    )
+    if mats.empty or bom.empty:
+        return
+    months = model.months
+    n_t = len(months)
+    capped = set(contracts["material"])
+    mats = mats[(mats["lead_time_months"] > 0) | mats["material"].isin(capped)]
+    # only materials some product of this model uses at the material's site
+    pairs = model.pairs[["product", "site"]].assign(p=np.arange(len(model.pairs)))
+    lines = pairs.merge(bom, on="product").merge(
+        mats[["material", "site"]].assign(k=np.arange(len(mats))), on=["material", "site"]
+    )
+    lines = lines[lines["qty_per"] > 0]
+    if lines.empty:
+        return
+    keep = np.unique(lines["k"].to_numpy(int))
+    mats = mats.iloc[keep].reset_index(drop=True)
+    new_k = np.full(int(keep.max()) + 1, -1)
+    new_k[keep] = np.arange(keep.size)
+    lines = lines.assign(k=new_k[lines["k"].to_numpy(int)])
+    lines = lines.merge(leads, on=["product", "site"], how="left")
+    # receipts on supply's months, placed on the model's months by name
+    supply_months = list(doc.get("months") or [])
+    at = {m: t for t, m in enumerate(months)}
+    cols = np.array([at.get(m, -1) for m in supply_months], dtype=np.int64)
+    raw = np.array(mats["scheduled_receipts"].tolist(), dtype=float).reshape(len(mats), -1)
+    receipts = np.zeros((len(mats), n_t))
+    inside = (cols >= 0)[: raw.shape[1]]
+    receipts[:, cols[: raw.shape[1]][inside]] = raw[:, inside]
+    opening = mats["opening_stock"].to_numpy(float)
+    codes, group = np.unique(mats["material"].to_numpy(str), return_inverse=True)
+    g_of = {c: g for g, c in enumerate(codes)}
+    contracts = contracts[contracts["material"].isin(g_of)].reset_index(drop=True)
+    month_arr = np.asarray(months)
+    c_months = (month_arr[None, :] >= contracts["period_start"].to_numpy(str)[:, None]) & (
+        month_arr[None, :] <= contracts["period_end"].to_numpy(str)[:, None]
+    )
+    # open orders due in a contract's months use its maximum first (a month two contracts
+    # cover counts against both: conservative)
+    sched_g = np.zeros((len(codes), n_t))
+    np.add.at(sched_g, group, receipts)
+    c_group = contracts["material"].map(g_of).to_numpy(int)
+    already = (sched_g[c_group] * c_months).sum(axis=1) if len(contracts) else np.zeros(0)
+    c_max = np.maximum(contracts["max_volume"].to_numpy(float) - already, 0.0)
+    model.materials = MaterialSupply(
+        opening=opening,
+        receipts=receipts,
+        first_purchase=mats["lead_time_months"].to_numpy(int),
+        use_product=lines["p"].to_numpy(int),
+        use_material=lines["k"].to_numpy(int),
+        use_qty=lines["qty_per"].to_numpy(float),
+        use_lead=lines["lead_time_months"].fillna(0).to_numpy(int),
+        material_group=group,
+        contract_group=c_group,
+        contract_months=c_months,
+        contract_max=c_max,
+        names=(mats["material"] + "@" + mats["site"]).tolist(),
+    )
+    model.material_rows = mats[["material", "site"]].copy()
+
+
+@dataclass
+class RunTerms:
+    """Per-run aggregate-planning terms, keyed by product code or family (a product's own
+    entry wins): costs in money per unit and month, required ending stock and most ending
+    backlog per product-site, whole people."""
+
+    holding_cost: dict[str, float] = field(default_factory=dict)
+    backorder_cost: dict[str, float] = field(default_factory=dict)
+    ending_inventory: dict[str, float] = field(default_factory=dict)
+    ending_backorder_max: dict[str, float] = field(default_factory=dict)
+    integer_workforce: bool = False
+
+
+def _per_pair(
+    model: CapacityModel, products: pd.DataFrame, values: dict[str, float]
+) -> tuple[FloatArray, BoolArray]:
+    """[P] the value of each product-site by product code, else family; and where given."""
+    product = model.pairs["product"]
+    family = product.map(products.set_index("code")["family"]) if not products.empty else None
+    by_code = product.map(values)
+    value = by_code if family is None else by_code.fillna(family.map(values))
+    given = value.notna().to_numpy()
+    return value.fillna(0.0).to_numpy(float), given
+
+
+def apply_run_terms(model: CapacityModel, products: pd.DataFrame, terms: RunTerms) -> None:
+    """Set a run's own costs and ending conditions on the model (every strategy sees them)."""
+    for name in ("holding_cost", "backorder_cost"):
+        values = getattr(terms, name)
+        if values:
+            value, given = _per_pair(model, products, values)
+            current = getattr(model, name).copy()
+            current[given] = value[given]
+            setattr(model, name, current)
+    if terms.ending_inventory:
+        model.ending_inventory = _per_pair(model, products, terms.ending_inventory)[0]
+    if terms.ending_backorder_max:
+        value, given = _per_pair(model, products, terms.ending_backorder_max)
+        model.ending_backorder_max = np.where(given, value, np.inf)
+    model.integer_workforce = terms.integer_workforce

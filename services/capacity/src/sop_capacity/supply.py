@@ -6,6 +6,8 @@ injectable so tests fake supply with ``httpx.MockTransport``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import numpy as np
 import pandas as pd
@@ -63,6 +65,18 @@ class SupplyGateway:
         ) as client:
             rows = list(client.iter_jsonl(path))
         return requirements_frame(rows, source=f"supply plan {supply_plan_id}")
+
+    def material_constraints(self, supply_plan_id: str) -> dict[str, Any]:
+        """The plan's purchased materials: stock, open orders, lead times, BOM, contracts
+        (supply's ``material-constraints`` document)."""
+        path = f"/api/v1/supply-plans/{supply_plan_id}/material-constraints"
+        with ServiceClient(
+            self.settings.urls.supply_url,
+            self.settings.auth,
+            caller="capacity",
+            transport=self.transport,
+        ) as client:
+            return dict(client.get_json(path))
 
 
 def requirements_frame(rows: list[dict[str, object]], *, source: str) -> pd.DataFrame:

@@ -235,6 +235,84 @@ class TestCapacityPlanChanged:
         deliver(live, capacity_changed(world, "PP-3", "not-a-uuid"))
         assert len(settled(live)) == 2
 
+    def test_a_contracted_material_is_bought_as_the_production_plan_bought_it(
+        self, world: Any, live: Any, factory: str
+    ) -> None:
+        """RM has a contract (maximum 150 in March-April) and a safety stock of 20. Capacity
+        made FG 60, 80, 100, 50 within it and bought RM 60, 80, 100, 50. Netting would buy
+        80 in January (60 used + 20 of safety stock) and go over the contract; the
+        constrained plan buys exactly what the production plan bought: no negative stock,
+        no contract over-use, and FG's shortage is what the material could not make."""
+        rm, p = world.code("RM"), world.code("P")
+        world.feed("suppliers", [{"code": world.code("SUP"), "name": "Acme"}])
+        world.feed(
+            "item-sites",
+            [
+                {
+                    "product": rm,
+                    "site": p,
+                    "make_or_buy": "buy",
+                    "lead_time_months": 0,
+                    "ss_policy": "fixed",
+                    "ss_value": 20,
+                }
+            ],
+        )
+        world.feed(
+            "contracts",
+            [
+                {
+                    "code": world.code("C"),
+                    "supplier": world.code("SUP"),
+                    "material": rm,
+                    "period_start": MONTHS[2],
+                    "period_end": MONTHS[3],
+                    "min_volume": 0,
+                    "max_volume": 150,
+                    "price": 1.0,
+                }
+            ],
+        )
+        deliver(live, demand_changed(world, factory))
+        settled(live)
+        [base] = plans(world)
+        # what capacity reads to plan the material (supply's material-constraints document)
+        doc = live.client.get(
+            f"/api/v1/supply-plans/{base['id']}/material-constraints", headers=live.headers()
+        ).json()
+        assert doc["months"] == MONTHS
+        assert doc["materials"] == [
+            {
+                "material": rm,
+                "site": p,
+                "lead_time_months": 0,
+                "opening_stock": 0.0,
+                "scheduled_receipts": [0.0] * 4,
+            }
+        ]
+        assert doc["bom"] == [{"product": world.code("FG"), "material": rm, "qty_per": 1.0}]
+        assert [(c["material"], c["max_volume"]) for c in doc["contracts"]] == [(rm, 150.0)]
+        made = [60, 80, 100, 50]
+        live.peers.production["PP-M"] = [
+            {"product": world.code("FG"), "site": p, "month": m, "quantity": q}
+            for m, q in zip(MONTHS, made, strict=True)
+        ]
+        live.peers.materials["PP-M"] = [
+            {"material": rm, "site": p, "month": m, "purchases": q}
+            for m, q in zip(MONTHS, made, strict=True)
+        ]
+        deliver(live, capacity_changed(world, "PP-M", base["id"]))
+        settled(live)
+        [plan] = plans(world, status="constrained")
+        material = world.lines(plan["id"], "RM", "P")
+        assert material["planned_receipts"] == made
+        assert material["closing"] == [0, 0, 0, 0]
+        assert world.lines(plan["id"], "FG", "P")["shortage"] == [40, 60, 60, 110]
+        review = live.client.get(
+            f"/api/v1/supply-plans/{plan['id']}/contract-review", headers=live.headers()
+        ).json()
+        assert [c["excess"] for c in review["items"]] == [0]
+
     def test_a_product_the_capacity_plan_cannot_make_shows_its_shortage(
         self, world: Any, live: Any, factory: str
     ) -> None:
@@ -256,7 +334,7 @@ class TestCapacityPlanChanged:
         assert fg2["planned_receipts"] == [0, 0, 0, 0]
         assert fg2["shortage"] == [50, 100, 150, 200]
         assert world.lines(plan["id"], "FG", "P")["shortage"] == [0, 0, 0, 0]
-        assert live.peers.calls[-1].startswith("GET /api/v1/production-plans/PP-U/positions?")
+        assert live.peers.calls[-2].startswith("GET /api/v1/production-plans/PP-U/positions?")
 
     def test_the_constrained_plan_keeps_the_safety_stock_from_demands_sigma(
         self, world: Any, live: Any

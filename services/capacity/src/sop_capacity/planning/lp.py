@@ -11,6 +11,7 @@ through the layout to resource, product and month) instead of a bare status.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -118,6 +119,40 @@ class LabourPool:
 
 ArrayLike = float | Sequence[float] | Sequence[Sequence[float]] | FloatArray
 
+MATERIAL_TIEBREAK = 1e-6
+"""Cost per unit of a material bought and per unit-month held: buys only what is used, as
+late as it may (it never outweighs a unit made, whose cost is at least this)."""
+
+
+@dataclass
+class MaterialSupply:
+    """Purchased materials that can limit production: indices 0..K-1 (a material at a site).
+
+    A material's stock at month end is ``opening + receipts + purchases - use`` and never
+    negative. ``first_purchase[k]`` is the first month a new purchase can arrive (the
+    purchase lead time: nothing ordered now arrives sooner); before it, only stock and
+    scheduled receipts are there. Product ``use_product[l]`` uses ``use_qty[l]`` of
+    ``use_material[l]`` per unit, ``use_lead[l]`` months before the month it is made (the
+    product's own lead time: its order is released then; a release before month 0 uses
+    month 0's stock). Contract ``c`` caps the purchases of the materials of group
+    ``contract_group[c]`` (``material_group``: one group per material code, every site) in
+    its months (``contract_months[c]``) at ``contract_max[c]`` units; a month covered by
+    several contracts of a material shares them; a month no contract covers is uncapped.
+    """
+
+    opening: ArrayLike  # [K]
+    receipts: ArrayLike  # [K,T]
+    first_purchase: Sequence[int] | IntArray  # [K]
+    use_product: Sequence[int] | IntArray  # [L]
+    use_material: Sequence[int] | IntArray  # [L]
+    use_qty: Sequence[float] | FloatArray  # [L]
+    use_lead: Sequence[int] | IntArray | None = None  # [L], 0 when None
+    material_group: Sequence[int] | IntArray | None = None  # [K], k itself when None
+    contract_group: Sequence[int] | IntArray = ()  # [C]
+    contract_months: Any = None  # [C,T] bool
+    contract_max: Sequence[float] | FloatArray = ()  # [C]
+    names: Sequence[str] | None = None
+
 
 @dataclass
 class PlanningProblem:
@@ -138,6 +173,11 @@ class PlanningProblem:
       month, on top of that month's backorder cost. It defaults to the product's cheapest
       unit cost (method cost plus, on a crewed resource, hours x regular hour cost), so
       pushing demand past the horizon does not look cheaper than making it.
+    * ``ending_inventory`` [P] is the stock each product must hold at the end of the last
+      month (textbook aggregate planning's required ending inventory); ``ending_backorder_max``
+      [P] caps its backlog then (0: all demand met by the end). ``integer_workforce`` hires,
+      releases and keeps whole people: the model becomes a MIP (HiGHS branch and bound,
+      within ``time_limit``; ``PlanResult.mip_gap`` says how far from proven optimal).
     * A product that needs production but can never get it (no method, or no hours on any
       of its methods' resources in any month) is refused, unless ``backorder_unmakeable``:
       then it is planned as backorder only (at its backorder costs) and named in the
@@ -159,6 +199,10 @@ class PlanningProblem:
     pools: Sequence[LabourPool] = ()
     overtime_allowed: bool = True
     backorder_unmakeable: bool = False
+    materials: MaterialSupply | None = None
+    ending_inventory: ArrayLike | None = None
+    ending_backorder_max: ArrayLike | None = None
+    integer_workforce: bool = False
     product_names: Sequence[str] | None = None
     resource_names: Sequence[str] | None = None
     month_labels: Sequence[str] | None = None
@@ -237,6 +281,11 @@ class PlanResult:
     n_constraints: int
     n_nonzeros: int
     warnings: list[PlanningIssue] = field(default_factory=list)
+    material_purchases: FloatArray | None = None  # [K,T]
+    material_stock: FloatArray | None = None  # [K,T] month end
+    material_use: FloatArray | None = None  # [K,T]
+    material_value: FloatArray | None = None  # [K,T] shadow price: cost saved per unit more
+    mip_gap: float | None = None  # integer workforce: relative gap at the end (0 = proven)
 
 
 # --------------------------------------------------------------------------- validation
@@ -284,6 +333,120 @@ class _Prepared:
     hpp: FloatArray  # [Q,T]
     pools: Sequence[LabourPool]
     warnings: list[PlanningIssue]
+    mat: _MatPrep | None = None
+    end_inv: FloatArray | None = None
+    end_bo_max: FloatArray | None = None
+
+
+@dataclass
+class _MatPrep:
+    """Validated MaterialSupply; contract cover cells flattened (see ``_build_model``)."""
+
+    opening: FloatArray  # [K]
+    receipts: FloatArray  # [K,T]
+    first: IntArray  # [K]
+    u_prod: IntArray  # [L]
+    u_mat: IntArray
+    u_qty: FloatArray
+    u_lead: IntArray
+    group: IntArray  # [K]
+    c_group: IntArray  # [C]
+    c_months: NDArray[np.bool_]  # [C,T]
+    c_max: FloatArray  # [C]
+    names: Sequence[str] | None
+    kc: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # capped
+    pos: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # in kc, -1
+    cum_len: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # [K]
+    cum_start: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # [K]
+    contract_of: IntArray | None = None  # [G*T] the one contract of a group-month, or -1
+    n_g: int = 0
+
+    @property
+    def n_k(self) -> int:
+        return int(self.opening.size)
+
+
+def _split_materials(mat: _MatPrep, n_t: int) -> None:
+    """Materials under a contract get stock and purchase columns; the others can be bought
+    without limit once their lead time has passed, so only ``cum`` rows bind them: use up
+    to month t within opening stock plus open orders, for t before their first purchase
+    (a fraction of the rows and no columns: measured in bench/RESULTS.md)."""
+    n_k = mat.n_k
+    capped_group = np.zeros(int(mat.group.max(initial=-1)) + 1, dtype=bool)
+    live = mat.c_months.any(axis=1) & (mat.c_group < capped_group.size)
+    capped_group[mat.c_group[live]] = True
+    capped = capped_group[mat.group] if n_k else np.zeros(0, dtype=bool)
+    mat.kc = np.flatnonzero(capped)
+    mat.pos = np.full(n_k, -1, dtype=np.int64)
+    mat.pos[mat.kc] = np.arange(mat.kc.size)
+    mat.cum_len = np.where(capped, 0, np.minimum(mat.first, n_t)).astype(np.int64)
+    mat.cum_start = np.cumsum(mat.cum_len) - mat.cum_len
+
+
+def _prepare_materials(
+    ms: MaterialSupply, n_p: int, n_t: int, issues: list[PlanningIssue]
+) -> _MatPrep:
+    """Shapes, ranges and signs of the material inputs (problems appended to ``issues``)."""
+    opening = np.asarray(ms.opening, dtype=np.float64).ravel()
+    n_k = opening.size
+    receipts = _as_array(ms.receipts, (n_k, n_t), "material receipts", issues)
+    first = np.asarray(ms.first_purchase, dtype=np.int64).ravel()
+    u_prod = np.asarray(ms.use_product, dtype=np.int64).ravel()
+    u_mat = np.asarray(ms.use_material, dtype=np.int64).ravel()
+    u_qty = np.asarray(ms.use_qty, dtype=np.float64).ravel()
+    n_l = u_prod.size
+    u_lead = (
+        np.zeros(n_l, dtype=np.int64)
+        if ms.use_lead is None
+        else np.asarray(ms.use_lead, dtype=np.int64).ravel()
+    )
+    group = (
+        np.arange(n_k, dtype=np.int64)
+        if ms.material_group is None
+        else np.asarray(ms.material_group, dtype=np.int64).ravel()
+    )
+    c_group = np.asarray(ms.contract_group, dtype=np.int64).ravel()
+    n_c = c_group.size
+    c_max = np.asarray(ms.contract_max, dtype=np.float64).ravel()
+    c_months = (
+        np.zeros((n_c, n_t), dtype=bool)
+        if ms.contract_months is None
+        else np.asarray(ms.contract_months, dtype=bool).reshape(n_c, n_t)
+    )
+    bad = []
+    if first.size != n_k or group.size != n_k:
+        bad.append("first_purchase and material_group need one entry per material")
+    if not (u_mat.size == u_qty.size == u_lead.size == n_l):
+        bad.append("use_product, use_material, use_qty and use_lead need equal lengths")
+    elif n_l and (u_prod.min() < 0 or u_prod.max() >= n_p or u_mat.min() < 0 or u_mat.max() >= n_k):
+        bad.append(
+            f"a bill-of-material line names a product outside [0,{n_p}) or a material "
+            f"outside [0,{n_k})"
+        )
+    if c_max.size != n_c:
+        bad.append("contract_max needs one entry per contract")
+    for name, arr in (("opening", opening), ("use_qty", u_qty), ("contract_max", c_max)):
+        if arr.size and not (np.isfinite(arr).all() and (arr >= 0).all()):
+            bad.append(f"material {name} must be finite and >= 0")
+    if receipts.size and not (np.isfinite(receipts).all() and (receipts >= 0).all()):
+        bad.append("material receipts must be finite and >= 0")
+    if (first < 0).any() or (u_lead < 0).any():
+        bad.append("material lead times must be >= 0")
+    issues.extend(PlanningIssue(None, None, message) for message in bad)
+    return _MatPrep(
+        opening,
+        receipts,
+        first,
+        u_prod,
+        u_mat,
+        u_qty,
+        u_lead,
+        group,
+        c_group,
+        c_months,
+        c_max,
+        ms.names,
+    )
 
 
 def _as_array(
@@ -623,6 +786,19 @@ def _prepare(problem: PlanningProblem) -> _Prepared:
     if issues:
         raise PlanningInputError(issues)
 
+    if problem.ending_inventory is not None:
+        prep.end_inv = _as_array(problem.ending_inventory, (n_p,), "ending_inventory", issues)
+        _check_nonneg(prep.end_inv, "ending_inventory", issues, labels, "p")
+    if problem.ending_backorder_max is not None:
+        prep.end_bo_max = _as_array(
+            problem.ending_backorder_max, (n_p,), "ending_backorder_max", issues
+        )
+        _check_nonneg(prep.end_bo_max, "ending_backorder_max", issues, labels, "p", True)
+    if problem.materials is not None:
+        prep.mat = _prepare_materials(problem.materials, n_p, n_t, issues)
+        if issues:
+            raise PlanningInputError(issues)
+
     _check_coverage(prep, problem, labels, issues)
     if issues:
         raise PlanningInputError(issues)
@@ -647,6 +823,11 @@ class _Layout:
     n_q: int
     n_t: int
     ss_idx: IntArray  # flat (p*T+t) cells with a safety-stock target
+    n_k: int = 0  # materials under a contract (stock and purchase columns)
+    n_cum: int = 0  # (material, month) cells of the other materials within their lead time
+    n_v: int = 0  # contract-month cells (purchases allotted to a contract)
+    n_cover: int = 0  # material group-months some contract covers
+    n_c: int = 0  # contracts
     x: int = 0
     inv: int = 0
     bo: int = 0
@@ -655,6 +836,9 @@ class _Layout:
     w: int = 0
     hire: int = 0
     fire: int = 0
+    u: int = 0  # material purchases [K,T]
+    s: int = 0  # material stock [K,T]
+    v: int = 0  # contract allotments [n_v]
     n_col: int = 0
     # rows
     bal: int = 0
@@ -662,6 +846,10 @@ class _Layout:
     pool_reg: int = 0
     pool_ot: int = 0
     wf: int = 0
+    mbal: int = 0  # material balance [K,T]
+    cover: int = 0  # purchases within the contracts covering the month [n_cover]
+    ctr: int = 0  # contract maximum [C]
+    cum: int = 0  # use so far within stock and open orders, uncontracted materials [n_cum]
     n_row: int = 0
 
     def __post_init__(self) -> None:
@@ -679,13 +867,21 @@ class _Layout:
         self.w = self.ot + rt
         self.hire = self.w + qt
         self.fire = self.hire + qt
-        self.n_col = self.fire + qt
+        kt = self.n_k * self.n_t
+        self.u = self.fire + qt
+        self.s = self.u + kt
+        self.v = self.s + kt
+        self.n_col = self.v + self.n_v
         self.bal = 0
         self.cap = self.bal + pt
         self.pool_reg = self.cap + rt
         self.pool_ot = self.pool_reg + qt
         self.wf = self.pool_ot + qt
-        self.n_row = self.wf + qt
+        self.mbal = self.wf + qt
+        self.cover = self.mbal + kt
+        self.ctr = self.cover + self.n_cover
+        self.cum = self.ctr + self.n_c
+        self.n_row = self.cum + self.n_cum
 
 
 @dataclass
@@ -713,7 +909,38 @@ def _build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) ->
     n_p, n_t = prep.req.shape
     n_r, n_q, n_m = prep.avail.shape[0], len(prep.pools), prep.m_prod.size
     ss_idx = np.flatnonzero(prep.ss.ravel() > 0)
-    lay = _Layout(n_m=n_m, n_p=n_p, n_r=n_r, n_q=n_q, n_t=n_t, ss_idx=ss_idx)
+    mat = prep.mat
+    cover_cells = v_cells = np.zeros(0, dtype=np.int64)
+    if mat is not None and mat.c_group.size:
+        # v: (contract, month) cells; cover: (group, month) cells some contract covers
+        v_cells = np.flatnonzero(mat.c_months.ravel())
+        n_g = int(max(mat.group.max(initial=-1), mat.c_group.max(initial=-1))) + 1
+        covered = np.zeros((n_g, n_t), dtype=np.int64)
+        c_of_v, t_of_v = np.divmod(v_cells, n_t)
+        np.add.at(covered, (mat.c_group[c_of_v], t_of_v), 1)
+        cover_cells = np.flatnonzero(covered.ravel())
+        if covered.max(initial=0) <= 1:
+            # no month under two contracts of a material: each contract's row takes the
+            # purchases of its months directly (no allotment columns, no cover rows)
+            mat.contract_of = np.full(n_g * n_t, -1, dtype=np.int64)
+            mat.contract_of[mat.c_group[c_of_v] * n_t + t_of_v] = c_of_v
+            mat.n_g = n_g
+            cover_cells = v_cells = np.zeros(0, dtype=np.int64)
+    if mat is not None:
+        _split_materials(mat, n_t)
+    lay = _Layout(
+        n_m=n_m,
+        n_p=n_p,
+        n_r=n_r,
+        n_q=n_q,
+        n_t=n_t,
+        ss_idx=ss_idx,
+        n_k=mat.kc.size if mat is not None else 0,
+        n_cum=int(mat.cum_len.sum()) if mat is not None else 0,
+        n_v=v_cells.size,
+        n_cover=cover_cells.size,
+        n_c=mat.c_group.size if mat is not None else 0,
+    )
     inf = highspy.kHighsInf
 
     rows: list[IntArray] = []
@@ -771,6 +998,20 @@ def _build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) ->
     col_up[jcol] = ss_flat
     offset = float((prep.short[p_ss] * ss_flat).sum())
 
+    # Required ending position: stock I + J at the last month >= E (J, up to the target,
+    # fills first), backlog there <= the cap.
+    last = np.arange(n_p) * n_t + n_t - 1
+    if prep.end_inv is not None:
+        target = prep.ss[:, -1]
+        has_j = target > 0
+        col_lo[lay.inv + last] = np.where(
+            has_j, np.maximum(prep.end_inv - target, 0.0), prep.end_inv
+        )
+        j_of = lay.inv_ss + np.searchsorted(ss_idx, last[has_j])
+        col_lo[j_of] = np.minimum(prep.end_inv[has_j], target[has_j])
+    if prep.end_bo_max is not None:
+        col_up[lay.bo + last] = prep.end_bo_max
+
     # OT[r,t]: raises its resource's capacity; pooled overtime also counts against the crew.
     r, t = _grid(n_r, n_t)
     otcol = lay.ot + r * n_t + t
@@ -814,8 +1055,11 @@ def _build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) ->
     if n_q:
         wf_rhs = np.zeros((n_q, n_t))
         wf_rhs[:, 0] = [pl.headcount0 for pl in prep.pools]
-        row_lo[lay.wf :] = wf_rhs.ravel()
-        row_up[lay.wf :] = wf_rhs.ravel()
+        row_lo[lay.wf : lay.mbal] = wf_rhs.ravel()
+        row_up[lay.wf : lay.mbal] = wf_rhs.ravel()
+
+    if mat is not None and mat.n_k:
+        _material_block(prep, mat, lay, add, cost, col_up, row_lo, row_up, v_cells, cover_cells)
 
     all_rows = np.concatenate(rows)
     all_cols = np.concatenate(cols)
@@ -838,6 +1082,104 @@ def _build_model(prep: _Prepared, *, overtime_allowed: bool, tiebreak: float) ->
         index=all_rows[order].astype(np.int32),
         value=all_vals[order],
     )
+
+
+def _material_block(
+    prep: _Prepared,
+    mat: _MatPrep,
+    lay: _Layout,
+    add: Any,
+    cost: FloatArray,
+    col_up: FloatArray,
+    row_lo: FloatArray,
+    row_up: FloatArray,
+    v_cells: IntArray,
+    cover_cells: IntArray,
+) -> None:
+    """Material balance, purchase lead time and contract maxima (see MaterialSupply).
+
+    Rows ``mbal[k,t]``: ``s[k,t-1] + u[k,t] - s[k,t] - use = -(receipts[k,t] (+ opening))``;
+    ``cover[g,t]``: ``sum_k in g u[k,t] - sum_c v[c,t] <= 0``; ``ctr[c]``: ``sum_t v[c,t] <=
+    max``. Use enters as ``-qty`` on each production column of the product, in the row of
+    its release month ``max(t - lead, 0)``.
+    """
+    n_t, n_k = lay.n_t, lay.n_k
+    k_loc, t = _grid(n_k, n_t)
+    k = mat.kc[k_loc]  # the material of each capped cell
+    ucol, scol = lay.u + k_loc * n_t + t, lay.s + k_loc * n_t + t
+    mrow = lay.mbal + k_loc * n_t + t
+    nxt = t < n_t - 1
+    add(mrow, ucol, 1.0)
+    add(mrow, scol, -1.0)
+    add(mrow[nxt] + 1, scol[nxt], 1.0)
+    cost[ucol] = MATERIAL_TIEBREAK
+    cost[scol] = MATERIAL_TIEBREAK
+    col_up[ucol[t < mat.first[k]]] = 0.0
+    rhs = -mat.receipts[mat.kc].copy()
+    rhs[:, 0] -= mat.opening[mat.kc]
+    row_lo[lay.mbal : lay.cover] = rhs.ravel()
+    row_up[lay.mbal : lay.cover] = rhs.ravel()
+    # uncapped: use up to t <= opening + receipts up to t, for t before the first purchase
+    has_cum = mat.cum_len > 0
+    if has_cum.any():
+        kk = np.repeat(np.arange(mat.n_k), mat.cum_len)
+        tt = np.arange(kk.size) - np.repeat(mat.cum_start, mat.cum_len)
+        available = mat.opening[:, None] + np.cumsum(mat.receipts, axis=1)
+        row_up[lay.cum : lay.n_row] = available[kk, tt]
+
+    # use: every (BOM line, method of its product) pair, for every month
+    n_m = prep.m_prod.size
+    if mat.u_prod.size and n_m:
+        by_prod = np.argsort(prep.m_prod, kind="stable")
+        first_m = np.searchsorted(prep.m_prod[by_prod], mat.u_prod, side="left")
+        last_m = np.searchsorted(prep.m_prod[by_prod], mat.u_prod, side="right")
+        count = last_m - first_m
+        line = np.repeat(np.arange(mat.u_prod.size), count)
+        offset = np.arange(line.size) - np.repeat(np.cumsum(count) - count, count)
+        meth = by_prod[first_m[line] + offset]
+        lm = np.repeat(np.arange(line.size), n_t)
+        tt = np.tile(np.arange(n_t), line.size)
+        ln, mm = line[lm], meth[lm]
+        release = np.maximum(tt - mat.u_lead[ln], 0)
+        k_use = mat.u_mat[ln]
+        xcol = lay.x + mm * n_t + tt
+        capped = mat.pos[k_use] >= 0
+        add(
+            lay.mbal + mat.pos[k_use[capped]] * n_t + release[capped],
+            xcol[capped],
+            -mat.u_qty[ln[capped]],
+        )
+        # uncapped: in every cum row from its release month to the material's last one
+        span = np.where(capped, 0, np.maximum(mat.cum_len[k_use] - release, 0))
+        e = np.repeat(np.arange(span.size), span)
+        step = np.arange(e.size) - np.repeat(np.cumsum(span) - span, span)
+        add(
+            lay.cum + mat.cum_start[k_use[e]] + release[e] + step,
+            xcol[e],
+            mat.u_qty[ln[e]],
+        )
+
+    if lay.n_c and mat.contract_of is not None:
+        g_k = mat.group[k]
+        c_k = np.where(g_k < mat.n_g, mat.contract_of[np.minimum(g_k, mat.n_g - 1) * n_t + t], -1)
+        has = c_k >= 0
+        add(lay.ctr + c_k[has], ucol[has], 1.0)
+        row_up[lay.ctr : lay.cum] = mat.c_max
+    elif lay.n_c:
+        n_g = cover_cells.max(initial=0) // n_t + 1
+        cover_of = np.full(int(n_g) * n_t, -1, dtype=np.int64)
+        cover_of[cover_cells] = np.arange(cover_cells.size)
+        g_k = mat.group[k]
+        in_range = g_k < n_g
+        ucov = np.where(in_range, cover_of[np.minimum(g_k, n_g - 1) * n_t + t], -1)
+        has = ucov >= 0
+        add(lay.cover + ucov[has], ucol[has], 1.0)
+        c_v, t_v = np.divmod(v_cells, n_t)
+        vcol = lay.v + np.arange(v_cells.size)
+        add(lay.cover + cover_of[mat.c_group[c_v] * n_t + t_v], vcol, -1.0)
+        add(lay.ctr + c_v, vcol, 1.0)
+        row_up[lay.cover : lay.ctr] = 0.0
+        row_up[lay.ctr : lay.cum] = mat.c_max
 
 
 def _cheapest_two(prep: _Prepared, unit: FloatArray) -> tuple[IntArray, IntArray]:
@@ -905,7 +1247,9 @@ def _start_basis(prep: _Prepared, mdl: _Model) -> highspy.HighsBasis:
     unmade = np.flatnonzero(~made)
     col[(lay.bo + unmade[:, None] * n_t + t).ravel()] = 1
     col[lay.w : lay.hire] = 1
+    col[lay.s : lay.v] = 1  # material stock is basic in its balance row
     row[lay.cap : lay.wf] = 1
+    row[lay.cover :] = 1
     status = [S.kLower, S.kBasic, S.kUpper]
     basis = highspy.HighsBasis()  # type: ignore[no-untyped-call]
     basis.col_status = [status[v] for v in col.tolist()]
@@ -962,6 +1306,9 @@ def solve_plan(
     mdl = _build_model(prep, overtime_allowed=problem.overtime_allowed, tiebreak=tiebreak)
     lay = mdl.layout
 
+    integrality = np.zeros(lay.n_col, dtype=np.int32)  # continuous
+    if problem.integer_workforce:
+        integrality[lay.w : lay.u] = 1  # whole people: headcount, hires, releases
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     options: dict[str, Any] = {"output_flag": False, "solver": solver}
     if threads is not None:
@@ -987,11 +1334,12 @@ def solve_plan(
         mdl.start,
         mdl.index,
         mdl.value,
-        np.zeros(lay.n_col, dtype=np.int32),  # all continuous
+        integrality,
     )
     if status == highspy.HighsStatus.kError:
         raise PlanningSolveError("model_error", "HiGHS rejected the assembled model")
-    warm = warm_start and options["solver"] in ("choose", "simplex")
+    mip = problem.integer_workforce and lay.n_q > 0
+    warm = warm_start and not mip and options["solver"] in ("choose", "simplex")
     if warm:
         # The start is nearly primal feasible but not dual feasible: primal simplex from it,
         # for a bounded number of pivots (see WARM_PIVOTS).
@@ -1016,7 +1364,11 @@ def solve_plan(
     if code != "optimal" and not has_solution:
         raise PlanningSolveError(code, message)
     sol = np.asarray(h.getSolution().col_value, dtype=np.float64)
-    return _extract(prep, lay, sol, h, code, message, t1 - t0, t2 - t1)
+    result = _extract(prep, lay, sol, h, code, message, t1 - t0, t2 - t1)
+    if problem.integer_workforce and lay.n_q > 0:
+        gap = float(h.getInfo().mip_gap)
+        result = dataclasses.replace(result, mip_gap=gap if math.isfinite(gap) else None)
+    return result
 
 
 # --------------------------------------------------------------------------- explanation
@@ -1065,9 +1417,27 @@ class _Names:
             q, t = divmod(i - lay.pool_ot, n_t)
             what = f"overtime of {self._pool(q)} in {lab.month(t)} (within its overtime share)"
             return PlanningIssue(None, t, what)
-        q, t = divmod(i - lay.wf, n_t)
-        what = f"headcount of {self._pool(q)} carried into {lab.month(t)} ({bound})"
-        return PlanningIssue(None, t, what)
+        if i < lay.mbal:
+            q, t = divmod(i - lay.wf, n_t)
+            what = f"headcount of {self._pool(q)} carried into {lab.month(t)} ({bound})"
+            return PlanningIssue(None, t, what)
+        if i < lay.cover:
+            k, t = divmod(i - lay.mbal, n_t)
+            return PlanningIssue(None, t, f"stock of {self._mat(k)} in {lab.month(t)} ({bound})")
+        if i < lay.ctr:
+            return PlanningIssue(None, None, f"purchases within contracts ({bound})")
+        if i < lay.cum:
+            return PlanningIssue(None, None, f"contract {i - lay.ctr} maximum ({bound})")
+        mat = self.prep.mat
+        assert mat is not None
+        k = int(np.searchsorted(mat.cum_start + mat.cum_len, i - lay.cum, side="right"))
+        t = i - lay.cum - int(mat.cum_start[k])
+        what = f"use of {self._mat(k)} up to {lab.month(t)} within stock and open orders"
+        return PlanningIssue(None, t, f"{what} ({bound})")
+
+    def _mat(self, k: int) -> str:
+        names = self.prep.mat.names if self.prep.mat is not None else None
+        return f"material {names[k]!r}" if names is not None else f"material {k}"
 
     def col(self, j: int, side: int | None) -> PlanningIssue:
         lay, lab, n_t, prep = self.lay, self.lab, self.lay.n_t, self.prep
@@ -1089,6 +1459,13 @@ class _Names:
             r, t = divmod(j - lay.ot, n_t)
             what = f"overtime on {lab.resource(r)} in {lab.month(t)} ({bound} hours)"
             return PlanningIssue(r, t, what)
+        if j >= lay.u:
+            if j >= lay.v:
+                return PlanningIssue(None, None, f"contract allotment ({bound})")
+            k_loc, t = divmod(j - (lay.u if j < lay.s else lay.s), n_t)
+            k = int(self.prep.mat.kc[k_loc]) if self.prep.mat is not None else k_loc
+            kind = "purchases" if j < lay.s else "stock"
+            return PlanningIssue(None, t, f"{kind} of {self._mat(k)} in {lab.month(t)} ({bound})")
         crew = (("headcount", lay.w), ("hires", lay.hire), ("releases", lay.fire))
         block, start = next((b, lo) for b, lo in reversed(crew) if j >= lo)
         q, t = divmod(j - start, n_t)
@@ -1127,6 +1504,44 @@ def _conflict(
     return []
 
 
+def _material_figures(
+    prep: _Prepared, lay: _Layout, sol: FloatArray, h: highspy.Highs
+) -> dict[str, FloatArray | None]:
+    """[K,T] purchases, month-end stock, use and shadow price of every material. A
+    material without a contract is bought just in time once its lead time has passed."""
+    mat = prep.mat
+    assert mat is not None
+    n_t, n_m, n_p, n_k = lay.n_t, lay.n_m, lay.n_p, mat.n_k
+    use = np.zeros((n_k, n_t))
+    if mat.u_prod.size and n_m:
+        x_prod = np.zeros((n_p, n_t))
+        np.add.at(x_prod, prep.m_prod, sol[lay.x : lay.inv].reshape(n_m, n_t))
+        taken = x_prod[mat.u_prod] * mat.u_qty[:, None]  # [L,T] by month made
+        t_idx = np.maximum(np.arange(n_t)[None, :] - mat.u_lead[:, None], 0)
+        np.add.at(use, (np.repeat(mat.u_mat, n_t), t_idx.ravel()), taken.ravel())
+    # just in time: buy what the stock without purchases lacks, as it lacks it
+    without = mat.opening[:, None] + np.cumsum(mat.receipts - use, axis=1)
+    bought = np.maximum.accumulate(np.maximum(-without, 0.0), axis=1)
+    purchases = np.diff(bought, axis=1, prepend=0.0)
+    stock = np.maximum(without + bought, 0.0)
+    duals = np.asarray(h.getSolution().row_dual, dtype=np.float64)
+    value = np.zeros((n_k, n_t))
+    if duals.size == lay.n_row:
+        kc = mat.kc
+        purchases[kc] = sol[lay.u : lay.s].reshape(kc.size, n_t)
+        stock[kc] = sol[lay.s : lay.v].reshape(kc.size, n_t)
+        value[kc] = np.abs(duals[lay.mbal : lay.cover]).reshape(kc.size, n_t)
+        kk = np.repeat(np.arange(n_k), mat.cum_len)
+        tt = np.arange(kk.size) - np.repeat(mat.cum_start, mat.cum_len)
+        value[kk, tt] = np.abs(duals[lay.cum : lay.n_row])
+    return {
+        "material_purchases": purchases,
+        "material_stock": stock,
+        "material_use": use,
+        "material_value": value,
+    }
+
+
 def _extract(
     prep: _Prepared,
     lay: _Layout,
@@ -1148,7 +1563,10 @@ def _extract(
     ot = sol[lay.ot : lay.w].reshape(n_r, n_t)
     w = sol[lay.w : lay.hire].reshape(n_q, n_t)
     hires = sol[lay.hire : lay.fire].reshape(n_q, n_t)
-    fires = sol[lay.fire : lay.n_col].reshape(n_q, n_t)
+    fires = sol[lay.fire : lay.u].reshape(n_q, n_t)
+    materials: dict[str, FloatArray | None] = {}
+    if prep.mat is not None:
+        materials = _material_figures(prep, lay, sol, h)
 
     production = np.zeros((n_p, n_t))
     np.add.at(production, prep.m_prod, x)
@@ -1208,4 +1626,5 @@ def _extract(
         n_constraints=lay.n_row,
         n_nonzeros=int(h.getNumNz()),
         warnings=prep.warnings,
+        **materials,
     )

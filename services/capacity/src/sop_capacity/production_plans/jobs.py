@@ -20,7 +20,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from sop_capacity.planning_input import CostRates, build_model, load_master_data
+from sop_capacity.planning_input import (
+    CostRates,
+    RunTerms,
+    apply_run_terms,
+    attach_materials,
+    build_model,
+    load_master_data,
+)
 from sop_capacity.production_plans import service
 from sop_capacity.production_plans.lots import run_executable
 from sop_capacity.production_plans.models import Strategy
@@ -101,6 +108,7 @@ def compute_and_write(
         header = gateway.plan_header(params.supply_plan_id)
         same_scenario(params, header)
         requirements = gateway.production_requirements(params.supply_plan_id)
+        materials = gateway.material_constraints(params.supply_plan_id)
 
     if requirements.empty:
         raise PlanRunError(
@@ -128,6 +136,18 @@ def compute_and_write(
     with phase("build"):
         model = build_model(
             requirements, master, rates=rates, overtime_allowed=params.overtime_allowed is not False
+        )
+        attach_materials(model, materials)
+        apply_run_terms(
+            model,
+            master.products,
+            RunTerms(
+                holding_cost=params.holding_cost,
+                backorder_cost=params.backorder_cost,
+                ending_inventory=params.ending_inventory,
+                ending_backorder_max=params.ending_backorder_max,
+                integer_workforce=params.integer_workforce,
+            ),
         )
         before, _ = analyse(model, Thresholds())
     build_seconds = time.perf_counter() - started

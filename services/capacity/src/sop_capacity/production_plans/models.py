@@ -110,6 +110,30 @@ class ProductionPlanPosition(SQLModel, table=True):
     safety_stock_shortfall: float = Field(
         default=0.0, description="Safety stock supply's plan holds that this plan does not"
     )
+    short_of: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Materials (material@site) whose supply limits the product this month",
+    )
+
+
+class ProductionPlanMaterial(SQLModel, table=True):
+    """A purchased material at a site in a month, as the (optimal) plan uses and buys it:
+    stock never negative, purchases within the lead time and contract maxima."""
+
+    __tablename__ = "production_plan_material"
+
+    plan_id: uuid.UUID = Field(foreign_key="production_plan.id", primary_key=True)
+    material: str = Field(max_length=64, primary_key=True)
+    site: str = Field(max_length=64, primary_key=True)
+    month: str = Field(max_length=7, primary_key=True)
+    opening: float
+    receipts: float = Field(description="Open purchase orders due this month")
+    purchases: float = Field(description="New purchases arriving this month")
+    used: float = Field(description="Used by the production released this month")
+    closing: float
+    value: float = Field(description="Shadow price: plan cost saved per unit more available")
+    binding: bool = Field(description="More of it this month would make the plan cheaper")
 
 
 class ProductionPlanLoad(SQLModel, table=True):

@@ -12,6 +12,7 @@ from sop_capacity.production_plans.models import (
     ProductionPlan,
     ProductionPlanLine,
     ProductionPlanLoad,
+    ProductionPlanMaterial,
     ProductionPlanPosition,
     ProductionPlanUnplannable,
 )
@@ -92,6 +93,19 @@ POSITION_COLUMNS = (
     "backorder",
     "safety_stock",
     "safety_stock_shortfall",
+    "short_of",
+)
+MATERIAL_COLUMNS = (
+    "material",
+    "site",
+    "month",
+    "opening",
+    "receipts",
+    "purchases",
+    "used",
+    "closing",
+    "value",
+    "binding",
 )
 
 
@@ -210,3 +224,31 @@ class UnplannableRepository(Repository[ProductionPlanUnplannable]):
             ProductionPlanUnplannable.plan_id == plan_id
         )
         return {(r.product, r.site): r.reason for r in self.session.exec(query).all()}
+
+
+class MaterialRepository(Repository[ProductionPlanMaterial]):
+    model = ProductionPlanMaterial
+
+    def _query(self, plan_id: uuid.UUID, material: str | None) -> SelectOfScalar[Any]:
+        query = select(ProductionPlanMaterial).where(ProductionPlanMaterial.plan_id == plan_id)
+        if material:
+            query = query.where(ProductionPlanMaterial.material == material)
+        return query.order_by(
+            col(ProductionPlanMaterial.material), col(ProductionPlanMaterial.site)
+        )
+
+    def materials_page(
+        self, plan_id: uuid.UUID, *, material: str | None, limit: int, offset: int
+    ) -> tuple[list[ProductionPlanMaterial], int]:
+        return self.list_page(
+            self._query(plan_id, material),
+            order_by=col(ProductionPlanMaterial.month),
+            limit=limit,
+            offset=offset,
+        )
+
+    def stream_query(self, plan_id: uuid.UUID, *, material: str | None) -> Select[Any]:
+        query = self._query(plan_id, material).order_by(col(ProductionPlanMaterial.month))
+        return query.with_only_columns(
+            *(getattr(ProductionPlanMaterial, c) for c in MATERIAL_COLUMNS)
+        )

@@ -10,6 +10,7 @@ from sop_capacity.production_plans import review, service
 from sop_capacity.production_plans.models import Strategy
 from sop_capacity.production_plans.schemas import (
     LoadPage,
+    MaterialPage,
     PlanLinePage,
     PositionPage,
     ProductionPlanPage,
@@ -147,6 +148,28 @@ def get_production_plan_positions(
     return service.stream_positions(
         session, plan_id=plan_id, product=product, backordered=backordered, fmt=format
     )
+
+
+@router.get(
+    "/{plan_id}/materials",
+    response_model=MaterialPage,
+    responses={**problem_responses(404), **STREAM_RESPONSES},
+    dependencies=[require_roles(*READ_ROLES)],
+    summary="Purchased materials per site-month: stock, open orders, purchases, use, binding",
+)
+def get_production_plan_materials(
+    plan_id: uuid.UUID,
+    session: SessionDep,
+    material: str | None = None,
+    format: LineFormat = "json",
+    limit: Limit = 1000,
+    offset: Offset = 0,
+) -> Any:
+    if format == "json":
+        return service.materials_page(
+            session, plan_id=plan_id, material=material, limit=limit, offset=offset
+        )
+    return service.stream_materials(session, plan_id=plan_id, material=material, fmt=format)
 
 
 @router.get(

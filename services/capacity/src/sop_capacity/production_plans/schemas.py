@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sop_capacity.production_plans.models import Strategy
 from sop_shared.repository import Page
 from sop_shared.types import Month, ScenarioCode
+
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class RunParams(BaseModel):
@@ -27,6 +29,30 @@ class RunParams(BaseModel):
     )
     backorder_rate_per_month: float | None = Field(
         default=None, ge=0, description="Backorder cost per unit-month as a share of product price"
+    )
+    holding_cost: dict[str, NonNegative] = Field(
+        default_factory=dict,
+        description="Holding cost in money per unit and month, by product code or family "
+        "(a product's own entry wins over its family's; others: the rate above)",
+    )
+    backorder_cost: dict[str, NonNegative] = Field(
+        default_factory=dict,
+        description="Backorder cost in money per unit and month, by product code or family",
+    )
+    ending_inventory: dict[str, NonNegative] = Field(
+        default_factory=dict,
+        description="Stock required at the end of the horizon, per product-site, by product "
+        "code or family (optimal plan)",
+    )
+    ending_backorder_max: dict[str, NonNegative] = Field(
+        default_factory=dict,
+        description="Most backlog left at the end of the horizon, per product-site, by "
+        "product code or family (0: every unit made by then; optimal plan)",
+    )
+    integer_workforce: bool = Field(
+        default=False,
+        description="Hire, release and keep whole people (the optimal plan is then a MIP, "
+        "solved within the service's time limit; model_size.mip_gap reports its gap)",
     )
 
 
@@ -104,9 +130,35 @@ class PositionRead(BaseModel):
     safety_stock_shortfall: float = Field(
         description="Safety stock not rebuilt: the soft part of the requirement that gave way"
     )
+    short_of: str | None = Field(
+        default=None,
+        description="Materials (material@site, space-separated) whose supply limits the "
+        "product: it is backordered for lack of them",
+    )
 
 
 class PositionPage(Page[PositionRead]):
+    pass
+
+
+class MaterialRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    material: str
+    site: str
+    month: str
+    opening: float
+    receipts: float = Field(description="Open purchase orders due this month")
+    purchases: float = Field(
+        description="New purchases arriving this month (lead time and contract maxima respected)"
+    )
+    used: float = Field(description="Used by the production released this month")
+    closing: float = Field(description="Month-end stock, never negative")
+    value: float = Field(description="Shadow price: plan cost saved per unit more available")
+    binding: bool = Field(description="The material limits the plan this month")
+
+
+class MaterialPage(Page[MaterialRead]):
     pass
 
 

@@ -24,15 +24,19 @@ from sop_capacity.production_plans.models import (
 )
 from sop_capacity.production_plans.repository import (
     LINE_COLUMNS,
+    MATERIAL_COLUMNS,
     POSITION_COLUMNS,
     LineRepository,
     LoadRepository,
+    MaterialRepository,
     PositionRepository,
     ProductionPlanRepository,
 )
 from sop_capacity.production_plans.schemas import (
     LoadPage,
     LoadRead,
+    MaterialPage,
+    MaterialRead,
     PlanLinePage,
     PlanLineRead,
     PositionPage,
@@ -315,6 +319,32 @@ def stream_positions(
     )
     return stream_query(
         session, query, columns=POSITION_COLUMNS, fmt=fmt, filename=f"positions-{plan_id}"
+    )
+
+
+def materials_page(
+    session: Session, *, plan_id: uuid.UUID, material: str | None, limit: int, offset: int
+) -> MaterialPage:
+    get_plan(session, plan_id=plan_id)
+    rows, total = MaterialRepository(session).materials_page(
+        plan_id, material=material, limit=limit, offset=offset
+    )
+    return MaterialPage(
+        items=[MaterialRead.model_validate(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def stream_materials(
+    session: Session, *, plan_id: uuid.UUID, material: str | None, fmt: LineFormat
+) -> StreamingResponse:
+    """Like ``stream_lines``, for material-site-months."""
+    get_plan(session, plan_id=plan_id)
+    query = MaterialRepository(session).stream_query(plan_id, material=material)
+    return stream_query(
+        session, query, columns=list(MATERIAL_COLUMNS), fmt=fmt, filename=f"materials-{plan_id}"
     )
 
 

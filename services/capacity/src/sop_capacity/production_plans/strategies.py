@@ -87,6 +87,7 @@ class Outcome:
     model_size: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     rounding: dict[str, float] = field(default_factory=dict)  # see production_plans.lots
+    materials: Any = None  # the LP's PlanResult when it planned materials (optimal only)
 
     def metrics(self, capacity: FloatArray) -> dict[str, Any]:
         """The figures a planner compares strategies on."""
@@ -168,9 +169,11 @@ def optimal(
             "constraints": plan.n_constraints,
             "nonzeros": plan.n_nonzeros,
             "methods": len(model.methods),
+            **({"mip_gap": plan.mip_gap} if plan.mip_gap is not None else {}),
         },
         warnings=warnings
         + [w for w in _engine_warnings(model, plan.warnings) if w not in warnings],
+        materials=plan if plan.material_stock is not None else None,
     )
 
 

@@ -29,6 +29,7 @@ from sop_capacity.production_plans import repository
 from sop_capacity.production_plans.models import (
     ProductionPlanLine,
     ProductionPlanLoad,
+    ProductionPlanMaterial,
     ProductionPlanPosition,
     ProductionPlanUnplannable,
 )
@@ -130,6 +131,75 @@ def line_rows(
 
 LINE_COLUMNS = ["plan_id", *repository.LINE_COLUMNS]
 POSITION_COLUMNS = ["plan_id", *repository.POSITION_COLUMNS]
+MATERIAL_COLUMNS = ["plan_id", *repository.MATERIAL_COLUMNS]
+BINDING_VALUE = 1e-6
+"""A material whose shadow price is above this (per unit) limits the plan: the LP's own tie
+costs (MATERIAL_TIEBREAK) are below it."""
+
+
+def binding_materials(model: CapacityModel, outcome: Outcome) -> NDArray[np.bool_]:
+    """[K,T] material-site-months that limit the plan (more would make it cheaper)."""
+    plan = outcome.materials
+    if plan is None or model.materials is None:
+        return np.zeros((0, len(model.months)), dtype=bool)
+    return np.asarray(plan.material_value > BINDING_VALUE)
+
+
+def short_of(model: CapacityModel, outcome: Outcome) -> list[str | None]:
+    """Per product-site the materials that limit it (material@site, space-separated), for
+    a product with a backorder or safety stock not rebuilt; None elsewhere. A material
+    limits a product when the product uses it and it is binding in some month up to the
+    product's last such month."""
+    n_p = len(model.pairs)
+    out: list[str | None] = [None] * n_p
+    mats = model.materials
+    binding = binding_materials(model, outcome)
+    if mats is None or not binding.any():
+        return out
+    late = (outcome.backorder > EPS) | (outcome.shortfall > EPS)  # [P,T]
+    if not late.any():
+        return out
+    last_late = np.where(late.any(axis=1), late.shape[1] - 1 - np.argmax(late[:, ::-1], axis=1), -1)
+    first_binding = np.where(binding.any(axis=1), np.argmax(binding, axis=1), binding.shape[1])
+    prod = np.asarray(mats.use_product, dtype=np.int64)
+    mat = np.asarray(mats.use_material, dtype=np.int64)
+    hit = (last_late[prod] >= 0) & (first_binding[mat] <= last_late[prod])
+    names = np.asarray(mats.names, dtype=object)
+    found: dict[int, list[str]] = {}
+    for p, k in zip(prod[hit].tolist(), mat[hit].tolist(), strict=True):
+        found.setdefault(p, []).append(str(names[k]))
+    for p, codes in found.items():
+        out[p] = " ".join(sorted(set(codes)))[:1000]
+    return out
+
+
+def material_rows(
+    plan_id: uuid.UUID, model: CapacityModel, outcome: Outcome
+) -> Iterator[tuple[Any, ...]]:
+    plan, mats = outcome.materials, model.materials
+    if plan is None or mats is None:
+        return
+    n_k, n_t = plan.material_stock.shape
+    k_idx, t_idx = np.divmod(np.arange(n_k * n_t), n_t)
+    closing = plan.material_stock
+    opening = np.concatenate([np.asarray(mats.opening, float)[:, None], closing[:, :-1]], axis=1)
+    columns = zip(
+        model.material_rows["material"].to_numpy(object)[k_idx].tolist(),
+        model.material_rows["site"].to_numpy(object)[k_idx].tolist(),
+        np.asarray(model.months, dtype=object)[t_idx].tolist(),
+        opening.ravel().tolist(),
+        np.asarray(mats.receipts, float).ravel().tolist(),
+        plan.material_purchases.ravel().tolist(),
+        plan.material_use.ravel().tolist(),
+        closing.ravel().tolist(),
+        plan.material_value.ravel().tolist(),
+        binding_materials(model, outcome).ravel().tolist(),
+        strict=True,
+    )
+    for row in columns:
+        yield (plan_id, *row)
+
+
 LOAD_COLUMNS = [
     "plan_id",
     "resource",
@@ -161,6 +231,9 @@ def position_rows(
     safety = snap(model.safety_stock)
     keep = (req > EPS) | (prod > EPS) | (inv > EPS) | (bo > EPS) | (short > EPS)
     p_idx, t_idx = np.nonzero(keep)
+    reasons = np.asarray(short_of(model, outcome), dtype=object)
+    short_cell = (bo[p_idx, t_idx] > EPS) | (short[p_idx, t_idx] > EPS)
+    reason = np.where(short_cell, reasons[p_idx], None)
     columns = zip(
         model.pairs["product"].to_numpy(object)[p_idx].tolist(),
         model.pairs["site"].to_numpy(object)[p_idx].tolist(),
@@ -171,6 +244,7 @@ def position_rows(
         bo[p_idx, t_idx].tolist(),
         safety[p_idx, t_idx].tolist(),
         short[p_idx, t_idx].tolist(),
+        reason.tolist(),
         strict=True,
     )
     for row in columns:
@@ -258,6 +332,12 @@ def write_detail(
             table_of(ProductionPlanLoad),
             LOAD_COLUMNS,
             load_rows(plan_id, model, outcome, before, figures),
+        ),
+        "materials": copy_rows(
+            session,
+            table_of(ProductionPlanMaterial),
+            MATERIAL_COLUMNS,
+            material_rows(plan_id, model, outcome),
         ),
         "unplannable": copy_rows(
             session,

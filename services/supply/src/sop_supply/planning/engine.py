@@ -29,6 +29,9 @@ Semantics (chosen here, relied on by the service and its tests):
   shortfall against demand shows as shortage / below-safety-stock. Buy items ignore it.
   A NaN cell means "not constrained": that make item is netted and lot-sized as usual in
   that month (for items the capacity plan does not cover).
+* **Constrained purchases.** ``constrained_purchases`` does the same for buy items: a
+  material whose purchases the capacity plan fixed (within its contract maximum and lead
+  time, see capacity's material-feasible plan) receives exactly them; NaN = netted as usual.
 * **Stock measures.** ``excess = max(0, closing − max_stock)``; ``days_of_supply`` is closing
   stock / average daily demand of the next ``dos_window_months`` months (30.4 days a month,
   flat extrapolation beyond the horizon; 0 when closing <= 0, ``inf`` when there is stock but
@@ -118,6 +121,7 @@ class PlanningInput:
     holding_cost_rate: npt.ArrayLike = 0.0
     shelf_life_months: npt.ArrayLike = np.nan
     constrained_production: npt.ArrayLike | None = None
+    constrained_purchases: npt.ArrayLike | None = None
     n: int = field(init=False)
     t: int = field(init=False)
 
@@ -155,6 +159,10 @@ class PlanningInput:
         if self.constrained_production is not None:
             constrained = per_cell(self.constrained_production, n, t, "constrained_production")
             _nonneg(np.nan_to_num(constrained, nan=0.0), "constrained_production")
+        purchases = None
+        if self.constrained_purchases is not None:
+            purchases = per_cell(self.constrained_purchases, n, t, "constrained_purchases")
+            _nonneg(np.nan_to_num(purchases, nan=0.0), "constrained_purchases")
         is_make = np.asarray(self.is_make)
         if is_make.dtype.kind not in "biu" or not np.isin(is_make, (0, 1)).all():
             raise ValueError("is_make: expected booleans (True = make, False = buy)")
@@ -165,6 +173,7 @@ class PlanningInput:
             "is_make": _vector(is_make, n, "is_make", dtype=np.bool_),
             "shelf_life_months": np.where(np.isnan(shelf), 0.0, shelf),
             "constrained_production": constrained,
+            "constrained_purchases": purchases,
             "n": n,
             "t": t,
             **cell,
@@ -240,6 +249,14 @@ def plan_supply(
     if inputs.constrained_production is not None:
         constrained_tm = np.ascontiguousarray(np.asarray(inputs.constrained_production).T)
         constrained_mask_tm = make_rows[None, :] & ~np.isnan(constrained_tm)
+    if inputs.constrained_purchases is not None:
+        bought_tm = np.ascontiguousarray(np.asarray(inputs.constrained_purchases).T)
+        bought_mask_tm = ~make_rows[None, :] & ~np.isnan(bought_tm)
+        if constrained_tm is None or constrained_mask_tm is None:
+            constrained_tm, constrained_mask_tm = bought_tm, bought_mask_tm
+        else:
+            constrained_tm = np.where(bought_mask_tm, bought_tm, constrained_tm)
+            constrained_mask_tm = constrained_mask_tm | bought_mask_tm
     opening_tm = np.empty((t, n))
     closing_tm = np.empty((t, n))
     planned_tm = np.empty((t, n))

@@ -412,12 +412,17 @@ def compute_plan(
     months: list[str] | None = None,
     service_level: float | None = None,
     constrained: pd.DataFrame | None = None,
+    purchases: pd.DataFrame | None = None,
 ) -> PlanOutcome:
     """The supply plan of ``demand`` (product, site, month, quantity: independent demand).
 
     ``constrained`` (product, site, month, quantity) is a capacity-feasible production plan:
     make item-sites it names receive exactly its quantities (months it leaves out: nothing);
-    make item-sites it does not name are planned as usual.
+    make item-sites it does not name are planned as usual. ``purchases`` (product, site,
+    month, quantity) are the material purchases of that plan: material-sites under a supplier
+    contract receive exactly them (so the contract maximum and the purchase lead time the
+    production plan respected hold here too); other materials are netted as usual, which
+    within their lead time only uses stock and open orders, as the production plan did.
     """
     months = months or horizon_of(demand)
     start, t = months[0], len(months)
@@ -442,6 +447,16 @@ def compute_plan(
         index = pd.MultiIndex.from_frame(items[["product", "site"]])
         in_capacity_plan = index.isin(pd.MultiIndex.from_frame(constrained[["product", "site"]]))
         fixed_production[in_capacity_plan] = named[in_capacity_plan]
+
+    fixed_purchases = None
+    if purchases is not None and not purchases.empty and not data.contracts.empty:
+        contracted = purchases[_among(purchases["product"], set(data.contracts["material"]))]
+        if not contracted.empty:
+            fixed_purchases = np.full((n, t), np.nan)
+            bought, _ = _grid(contracted, items, start, t, month="month", value="quantity")
+            index = pd.MultiIndex.from_frame(items[["product", "site"]])
+            named_rows = index.isin(pd.MultiIndex.from_frame(contracted[["product", "site"]]))
+            fixed_purchases[named_rows] = bought[named_rows]
 
     levels = (
         validate_bom(data.bom[["product", "material"]].to_numpy(dtype=str))
@@ -473,6 +488,7 @@ def compute_plan(
             holding_cost_rate=sub["holding_cost_rate"].to_numpy(),
             shelf_life_months=sub["shelf_life_months"].to_numpy(),
             constrained_production=None if fixed_production is None else fixed_production[rows],
+            constrained_purchases=None if fixed_purchases is None else fixed_purchases[rows],
         )
         result = plan_supply(inputs)
         for name, array in (
@@ -805,3 +821,63 @@ def _contract_value(review: pd.DataFrame, column: str, status: str) -> float:
 
 def _contract_count(review: pd.DataFrame, status: str) -> int:
     return int((review["status"] == status).sum()) if not review.empty else 0
+
+
+# --- material constraints for capacity ---------------------------------------------------------
+
+
+def material_constraints(
+    plan_id: Any,
+    months: list[str],
+    lines: pd.DataFrame,
+    bom: pd.DataFrame,
+    lead: pd.DataFrame,
+    contracts: pd.DataFrame,
+) -> dict[str, Any]:
+    """The ``MaterialConstraints`` document from the plan's buy-material lines (material,
+    site, month, opening, scheduled), the BOM, item-site lead times and contracts."""
+    t = len(months)
+    at = {m: i for i, m in enumerate(months)}
+    materials: list[dict[str, Any]] = []
+    if not lines.empty:
+        lines = lines[lines["month"].isin(list(at))].copy()
+        pairs = lines[["material", "site"]].drop_duplicates().sort_values(["material", "site"])
+        pairs = pairs.reset_index(drop=True)
+        index = pd.MultiIndex.from_frame(pairs)
+        row = index.get_indexer(pd.MultiIndex.from_frame(lines[["material", "site"]]))
+        col = lines["month"].map(at).to_numpy(np.int64)
+        scheduled = np.zeros((len(pairs), t))
+        np.add.at(scheduled, (row, col), lines["scheduled"].to_numpy(np.float64))
+        opening = np.zeros(len(pairs))
+        first = col == 0
+        opening[row[first]] = lines["opening"].to_numpy(np.float64)[first]
+        lead_of = lead.rename(columns={"product": "material"}).set_index(["material", "site"])
+        lead_time = (
+            lead_of["lead_time_months"].reindex(index).fillna(0).to_numpy(np.int64)
+            if not lead_of.empty
+            else np.zeros(len(pairs), dtype=np.int64)
+        )
+        materials = [
+            {
+                "material": m,
+                "site": s,
+                "lead_time_months": int(lt),
+                "opening_stock": float(o),
+                "scheduled_receipts": sched.tolist(),
+            }
+            for m, s, lt, o, sched in zip(
+                pairs["material"], pairs["site"], lead_time, opening, scheduled, strict=True
+            )
+        ]
+    bought = {m["material"] for m in materials}
+    bom = bom[bom["material"].isin(bought)]
+    parents = set(bom["product"])
+    lead = lead[lead["product"].isin(parents)]
+    return {
+        "plan_id": plan_id,
+        "months": months,
+        "materials": materials,
+        "bom": bom.to_dict("records"),
+        "product_lead_times": lead.to_dict("records"),
+        "contracts": contracts[contracts["material"].isin(bought)].to_dict("records"),
+    }

@@ -29,7 +29,7 @@ class SupplyPlanJob:
             job = find_job(session, job_id)
             params = PlanJobParams.model_validate(job.params)
             created_by = job.created_by
-        months = production = None
+        months = production = purchases = None
         started = time.perf_counter()
         if params.mode == "unconstrained":
             report(0.05, f"fetching the lines of demand plan {params.demand_plan_id}")
@@ -41,12 +41,14 @@ class SupplyPlanJob:
             base, demand = service.base_plan_demand(engine, uuid.UUID(params.base_supply_plan_id))
             months = service.compute.month_range(base.horizon_start, base.horizon_end)
             production = self.peers.production_lines(params.production_plan_id)
+            purchases = self.peers.material_purchases(params.production_plan_id)
         fetched = round(time.perf_counter() - started, 3)
         result = service.run_plan(
             engine,
             params=params,
             demand=demand,
             production=production,
+            purchases=purchases,
             months=months,
             job_id=job_id,
             report=report,

@@ -64,3 +64,16 @@ class Peers:
             path = f"/api/v1/production-plans/{plan_id}/positions"
             with client.open(path, format="csv") as body:
                 return read_lines(body, quantity="production")
+
+    def material_purchases(self, plan_id: str) -> pd.DataFrame:
+        """New purchases per material-site-month of a capacity plan (its material-feasible
+        buying) as product, site, month, quantity; no rows for a plan without materials."""
+        with self._client(self.settings.urls.capacity_url) as client:
+            path = f"/api/v1/production-plans/{plan_id}/materials"
+            with client.open(path, format="csv") as body:
+                try:
+                    frame = pd.read_csv(body, dtype=TEXT_COLUMNS | {"material": str})
+                except pd.errors.EmptyDataError:
+                    frame = pd.DataFrame(columns=["material", "site", "month", "purchases"])
+        frame = frame.rename(columns={"material": "product", "purchases": "quantity"})
+        return frame[LINE_COLUMNS].astype({"quantity": float})

@@ -21,6 +21,7 @@ from sop_supply.plans.schemas import (
     ContractReview,
     ExceptionKind,
     ExceptionPage,
+    MaterialConstraints,
     MaterialRequirementPage,
     MaterialRequirementRead,
     PlanLinePage,
@@ -256,6 +257,18 @@ def get_material_requirements(
         offset=offset,
         filters={"product": material, "site": site, "month": month, "kind": "material"},
     )
+
+
+@router.get(
+    "/{plan_id}/material-constraints",
+    response_model=MaterialConstraints,
+    responses=problem_responses(404),
+    summary="Purchased materials that can limit production: stock, open orders, lead times, "
+    "bills of material and contract maxima (for the capacity plan)",
+    dependencies=[require_roles(*READ_ROLES)],
+)
+def get_material_constraints(plan_id: uuid.UUID, session: SessionDep) -> Any:
+    return service.material_constraints(session, plan_id)
 
 
 @router.get(

@@ -338,3 +338,49 @@ class ScenarioRead(BaseModel):
 
 class ScenarioPage(Page[ScenarioRead]):
     pass
+
+
+class MaterialPosition(BaseModel):
+    material: str
+    site: str
+    lead_time_months: int = Field(description="Purchase lead time: a new order arrives no sooner")
+    opening_stock: float = Field(description="Stock available at the start of the first month")
+    scheduled_receipts: list[float] = Field(
+        description="Open purchase orders due per month of ``months`` (overdue ones in the first)"
+    )
+
+
+class MaterialBomLine(BaseModel):
+    product: str
+    material: str
+    qty_per: float
+
+
+class ProductLeadTime(BaseModel):
+    product: str
+    site: str
+    lead_time_months: int = Field(
+        description="Months between the release of the product's order (when its materials "
+        "are used) and its completion"
+    )
+
+
+class MaterialContract(BaseModel):
+    contract: str
+    material: str
+    period_start: str
+    period_end: str
+    max_volume: float = Field(description="Most units purchasable in the period (every site)")
+
+
+class MaterialConstraints(BaseModel):
+    """What limits production on the material side, for the capacity plan: the purchased
+    materials of the plan's bills of material, their stock, open orders and lead times, and
+    the contract maxima on them."""
+
+    plan_id: uuid.UUID
+    months: list[str]
+    materials: list[MaterialPosition]
+    bom: list[MaterialBomLine]
+    product_lead_times: list[ProductLeadTime]
+    contracts: list[MaterialContract]

@@ -288,6 +288,7 @@ def run_plan(
     params: PlanJobParams,
     demand: pd.DataFrame,
     production: pd.DataFrame | None = None,
+    purchases: pd.DataFrame | None = None,
     months: list[str] | None = None,
     job_id: uuid.UUID | None = None,
     report: Report | None = None,
@@ -304,7 +305,12 @@ def run_plan(
         report(0.3, "computing the plan")
     cpu = time.process_time()
     outcome = compute.compute_plan(
-        demand, data, months=months, service_level=override, constrained=production
+        demand,
+        data,
+        months=months,
+        service_level=override,
+        constrained=production,
+        purchases=purchases,
     )
     computed, compute_cpu = time.perf_counter(), time.process_time() - cpu
     if report:
@@ -776,3 +782,51 @@ def contract_review(session: Session, plan_id: uuid.UUID) -> dict[str, Any]:
         "partial_shortfall_value": sum(r.shortfall_value for r in partial),
         "no_buy_item_count": sum(r.status == "no_buy_item" for r in rows),
     }
+
+
+def material_constraints(session: Session, plan_id: uuid.UUID) -> dict[str, Any]:
+    """The purchased materials of the plan's bills of material as capacity plans them: the
+    plan's opening stock and open orders of each (buy) material-site, its purchase lead
+    time, the BOM lines and the lead times of their parents, the contract maxima."""
+    plan = get_plan(session, plan_id)
+    months = compute.month_range(plan.horizon_start, plan.horizon_end)
+    bom = _frame(
+        session,
+        select(col(BomLine.product), col(BomLine.material), col(BomLine.qty_per)),
+        ["product", "material", "qty_per"],
+    )
+    used = sorted(set(bom["material"]))
+    lines = _frame(
+        session,
+        select(
+            col(SupplyPlanLine.product),
+            col(SupplyPlanLine.site),
+            col(SupplyPlanLine.month),
+            col(SupplyPlanLine.opening),
+            col(SupplyPlanLine.scheduled),
+        ).where(
+            col(SupplyPlanLine.plan_id) == plan_id,
+            col(SupplyPlanLine.make_or_buy) == "buy",
+            col(SupplyPlanLine.product).in_(used),
+        ),
+        ["material", "site", "month", "opening", "scheduled"],
+    )
+    lead = _frame(
+        session,
+        select(col(ItemSite.product), col(ItemSite.site), col(ItemSite.lead_time_months)).where(
+            col(ItemSite.product).in_(sorted(set(used) | set(bom["product"])))
+        ),
+        ["product", "site", "lead_time_months"],
+    )
+    contracts = _frame(
+        session,
+        select(
+            col(Contract.code),
+            col(Contract.material),
+            col(Contract.period_start),
+            col(Contract.period_end),
+            col(Contract.max_volume),
+        ).where(col(Contract.material).in_(used)),
+        ["contract", "material", "period_start", "period_end", "max_volume"],
+    )
+    return compute.material_constraints(plan_id, months, lines, bom, lead, contracts)

@@ -115,6 +115,16 @@ def media_type(request_content_type: str | None) -> str:
     return (request_content_type or "application/json").split(";")[0].strip().lower()
 
 
+def _json_error(exc: ValueError | RecursionError) -> str:
+    """The message for JSON the parser refused (malformed, nested too deeply, an integer
+    of more than 4,300 digits)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"malformed JSON: {exc.msg}"
+    if isinstance(exc, RecursionError):
+        return "malformed JSON: nested too deeply"
+    return f"malformed JSON: {str(exc)[:200]}"
+
+
 def raw_records(body: bytes, content_type: str) -> Iterable[tuple[int, dict[str, Any]]]:
     """(row number, record) pairs; row numbers are 1-based data rows (CSV header excluded)."""
     kind = media_type(content_type)
@@ -128,30 +138,42 @@ def raw_records(body: bytes, content_type: str) -> Iterable[tuple[int, dict[str,
             ],
         ) from exc
     if kind in CSV_TYPES:
-        reader = csv.DictReader(io.StringIO(text))
-        for i, row in enumerate(reader, start=1):
-            yield (
-                i,
-                {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k},
-            )
+        # newline="": the csv module sees the line endings itself (CRLF, LF or CR alone)
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        i = 0
+        try:
+            for i, row in enumerate(reader, start=1):
+                yield (
+                    i,
+                    {
+                        k.strip(): (v.strip() if isinstance(v, str) else v)
+                        for k, v in row.items()
+                        if k
+                    },
+                )
+        except csv.Error as exc:  # a cell over csv.field_size_limit(), a stray quote...
+            raise ValidationFailed(
+                f"Malformed CSV after row {i}: {exc}. Nothing was written.",
+                errors=[FieldError(row=i + 1, field="row", message=f"malformed CSV: {exc}")],
+            ) from exc
         return
     if kind in JSONL_TYPES:
         for i, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError as exc:
+            except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
                 raise ValidationFailed(
                     f"Row {i} is not valid JSON.",
-                    errors=[FieldError(row=i, field="row", message=f"malformed JSON: {exc.msg}")],
+                    errors=[FieldError(row=i, field="row", message=_json_error(exc))],
                 ) from exc
             yield i, record
         return
     try:
         data = json.loads(text or "[]")
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ValidationFailed(
             "The body is not valid JSON.",
-            errors=[FieldError(field="body", message=f"malformed JSON: {exc.msg}")],
+            errors=[FieldError(field="body", message=_json_error(exc))],
         ) from exc
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         data = data["items"]

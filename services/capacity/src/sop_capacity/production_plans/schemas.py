@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sop_capacity.production_plans.models import Strategy
 from sop_shared.repository import Page
-from sop_shared.types import Month, ScenarioCode
+from sop_shared.types import Factor, Month, ScenarioCode
 
 
 class RunParams(BaseModel):
@@ -22,11 +22,11 @@ class RunParams(BaseModel):
     overtime_allowed: bool | None = Field(
         default=None, description="False forbids overtime for this run; None follows the scenario"
     )
-    holding_rate_per_month: float | None = Field(
-        default=None, ge=0, description="Holding cost per unit-month as a share of product cost"
+    holding_rate_per_month: Factor | None = Field(
+        default=None, description="Holding cost per unit-month as a share of product cost"
     )
-    backorder_rate_per_month: float | None = Field(
-        default=None, ge=0, description="Backorder cost per unit-month as a share of product price"
+    backorder_rate_per_month: Factor | None = Field(
+        default=None, description="Backorder cost per unit-month as a share of product price"
     )
 
 

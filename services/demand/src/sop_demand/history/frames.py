@@ -19,9 +19,7 @@ import pandas as pd
 
 from sop_shared.bulk import CSV_TYPES, MAX_REPORTED_ERRORS, media_type, raw_records
 from sop_shared.problems import FieldError, ValidationFailed
-
-MONTH_RE = re.compile(r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$")
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,63}$")
+from sop_shared.types import MAX_QUANTITY, MONTH_RE, month_window
 
 
 @dataclass
@@ -170,7 +168,7 @@ def text_column(
     issues: list[Issue],
     *,
     required: bool,
-    pattern: re.Pattern[str] | None = None,
+    pattern: re.Pattern[str] | Callable[[str], object] | None = None,
     pattern_message: str = "invalid value {value}",
     allowed: Mapping[str, object] | set[str] | None = None,
     allowed_message: str = "unknown value {value}",
@@ -201,7 +199,8 @@ def text_column(
     values = raw.fillna("")
     bad_unique = np.zeros(len(distinct) + 1, dtype=bool)
     if pattern is not None:
-        bad_unique[:-1] = [u != "" and not pattern.match(u) for u in distinct]
+        matches = pattern.match if isinstance(pattern, re.Pattern) else pattern
+        bad_unique[:-1] = [u != "" and not matches(u) for u in distinct]
         issues.append(
             Issue(np.flatnonzero(bad_unique[codes]), name, valued(values, pattern_message))
         )
@@ -221,8 +220,10 @@ def number_column(
     *,
     required: bool,
     minimum: float | None = 0.0,
+    maximum: float = MAX_QUANTITY,
 ) -> pd.Series:
-    """A float column; NaN where blank (when optional). Refuses text, infinities, negatives."""
+    """A float column; NaN where blank (when optional). Refuses text, infinities, negatives
+    and values over ``maximum`` (the documented bound of the planning's values)."""
     n = len(frame)
     if name not in frame.columns:
         if required:
@@ -261,7 +262,23 @@ def number_column(
                 valued(numbers, rule + ", got {value}", transform=lambda v: f"{v:g}"),
             )
         )
+    above = np.isfinite(arr) & (arr > maximum)
+    issues.append(
+        Issue(
+            np.flatnonzero(above),
+            name,
+            valued(
+                numbers, f"must not exceed {maximum:g}, got {{value}}", transform=lambda v: f"{v:g}"
+            ),
+        )
+    )
     return numbers
+
+
+def month_in_window(value: str) -> bool:
+    """A ``YYYY-MM`` month inside the accepted window around today (``sop_shared.types``)."""
+    first, last = month_window()
+    return bool(MONTH_RE.match(value)) and first <= value <= last
 
 
 def duplicates(

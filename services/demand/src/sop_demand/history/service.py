@@ -64,11 +64,15 @@ def validate_sales(
         "month",
         issues,
         required=True,
-        pattern=frames.MONTH_RE,
-        pattern_message="month must be YYYY-MM, got {value}",
+        pattern=frames.month_in_window,
+        pattern_message="month must be YYYY-MM within "
+        + " to ".join(frames.month_window())
+        + ", got {value}",
     )
     quantity = frames.number_column(frame, "quantity", issues, required=True)
-    revenue = frames.number_column(frame, "revenue", issues, required=False)
+    revenue = frames.number_column(
+        frame, "revenue", issues, required=False, maximum=frames.MAX_MONEY
+    )
     clean = frames.pd.DataFrame(
         {
             "product": product,

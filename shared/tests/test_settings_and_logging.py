@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import json
-import secrets
 import logging
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path

@@ -253,7 +253,13 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
+        platform = settings.platform
+        engine = make_engine(
+            settings.database_url,
+            pool_size=platform.db_pool_size,
+            max_overflow=platform.db_max_overflow,
+            pool_timeout=platform.db_pool_timeout_seconds,
+        )
         app.state.engine = engine
         app.state.read_engine = read_only(engine)
         if settings.migrate_on_start:

@@ -153,7 +153,7 @@ def raw_records(body: bytes, content_type: str) -> Iterable[tuple[int, dict[str,
                 )
         except csv.Error as exc:  # a cell over csv.field_size_limit(), a stray quote...
             raise ValidationFailed(
-                f"Malformed CSV after row {i}: {exc}. Nothing was written.",
+                f"Malformed CSV at row {i + 1}: {exc}. Nothing was written.",
                 errors=[FieldError(row=i + 1, field="row", message=f"malformed CSV: {exc}")],
             ) from exc
         return

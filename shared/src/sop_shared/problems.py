@@ -341,16 +341,18 @@ def body_too_complex(request: Request | None, cause: BaseException) -> JSONRespo
 
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route of the app serves at the request's path (for ``Allow``)."""
-    from starlette.routing import Match
-
+    path = request.scope.get("path", "")
     methods: set[str] = set()
-    scope = {**request.scope, "method": "GET"}
     for route in request.app.router.routes:
-        match, _ = route.matches(scope)
-        if match != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
-    if "GET" in methods:
-        methods.add("HEAD")
+        contexts = (
+            route.effective_route_contexts()
+            if hasattr(route, "effective_route_contexts")
+            else [route]
+        )
+        for context in contexts:
+            regex = getattr(context, "path_regex", None)
+            if regex is not None and regex.match(path):
+                methods |= set(getattr(context, "methods", None) or ())
     return sorted(methods)
 
 

@@ -110,6 +110,11 @@ class PlatformSettings(BaseSettings):
     # A running job whose runner has not beaten for this long was cut off (killed process,
     # lost host) and is marked failed by any replica; live runners beat every quarter of it.
     job_stale_seconds: float = Field(default=60.0, gt=0)
+    # Database connections per process (PostgreSQL and file SQLite): a request that finds
+    # none free within the timeout is answered 503 with Retry-After.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
+    db_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     # Browser origins allowed to call the API (CORS); empty (the default): none, closed.
     cors_origins: list[str] = Field(default_factory=list)
 

@@ -15,8 +15,9 @@ allows also fits the database column and the planning arithmetic:
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, Field
 
@@ -90,3 +91,18 @@ Hours = Annotated[float, Field(ge=0, le=MAX_HOURS, allow_inf_nan=False)]
 Factor = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
 #: An integer id or version number that fits a 32-bit column.
 Int32 = Annotated[int, Field(ge=1, le=MAX_INT32)]
+
+
+H = TypeVar("H", bound=Hashable)
+
+
+def distinct(values: list[H]) -> list[H]:
+    """``values`` if no value repeats (e.g. ``by=family&by=family``); a ``ValueError`` if one does."""
+    repeated = sorted({str(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"each value may be given once; repeated: {', '.join(repeated)}")
+    return values
+
+
+MAX_OFFSET = 2_000_000_000
+"""The largest page offset a list accepts (a SQL OFFSET, far beyond any real table)."""

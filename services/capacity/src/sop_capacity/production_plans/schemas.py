@@ -8,14 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sop_capacity.production_plans.models import Strategy
 from sop_shared.repository import Page
-from sop_shared.types import Factor, Month, ScenarioCode
+from sop_shared.types import Factor, Int32, Month, ScenarioCode
 
 
 class RunParams(BaseModel):
     """What a production-plan job computes (stored as the job's params)."""
 
     supply_plan_id: str = Field(min_length=1, max_length=64)
-    supply_plan_version: int | None = None
+    supply_plan_version: Int32 | None = None
     cycle: Month
     scenario: ScenarioCode = "base"
     strategy: Strategy = Strategy.optimal

@@ -23,6 +23,7 @@ from sop_demand.history.schemas import (
 from sop_shared import bulk
 from sop_shared.auth import Caller
 from sop_shared.streaming import LineFormat, stream_query
+from sop_shared.types import CODE_RE, MAX_MONEY, month_window
 
 ENDPOINT = "sales-history"
 KEYS = ["product", "site", "channel", "month"]
@@ -48,7 +49,7 @@ def validate_sales(
         "site",
         issues,
         required=True,
-        pattern=frames.CODE_RE,
+        pattern=CODE_RE,
         pattern_message="invalid site code {value}",
     )
     channel, channel_codes = frames.text_column(
@@ -56,7 +57,7 @@ def validate_sales(
         "channel",
         issues,
         required=False,
-        pattern=frames.CODE_RE,
+        pattern=CODE_RE,
         pattern_message="invalid channel code {value}",
     )
     month, month_codes = frames.text_column(
@@ -66,13 +67,11 @@ def validate_sales(
         required=True,
         pattern=frames.month_in_window,
         pattern_message="month must be YYYY-MM within "
-        + " to ".join(frames.month_window())
+        + " to ".join(month_window())
         + ", got {value}",
     )
     quantity = frames.number_column(frame, "quantity", issues, required=True)
-    revenue = frames.number_column(
-        frame, "revenue", issues, required=False, maximum=frames.MAX_MONEY
-    )
+    revenue = frames.number_column(frame, "revenue", issues, required=False, maximum=MAX_MONEY)
     clean = frames.pd.DataFrame(
         {
             "product": product,

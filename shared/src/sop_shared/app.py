@@ -399,6 +399,13 @@ def _document_common_problems(schema: dict[str, Any]) -> None:
                 responses.setdefault(str(status), response)
 
 
+def _document_metrics(schema: dict[str, Any]) -> None:
+    """``/metrics`` answers Prometheus' text format, not the JSON FastAPI documents."""
+    answer = schema.get("paths", {}).get("/metrics", {}).get("get", {}).get("responses", {})
+    if "200" in answer:
+        answer["200"]["content"] = {"text/plain": {"schema": {"type": "string"}}}
+
+
 def _register_problem_schema(app: FastAPI) -> None:
     """Make ``ProblemDetails`` a named component even before any route references it, and
     document the problem answers every API operation may give."""
@@ -409,11 +416,12 @@ def _register_problem_schema(app: FastAPI) -> None:
             return app.openapi_schema
         schema = original()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.setdefault(
-            "ProblemDetails",
-            ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}"),
-        )
+        problem = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in problem.pop("$defs", {}).items():  # FieldError
+            components.setdefault(name, definition)
+        components.setdefault("ProblemDetails", problem)
         _document_common_problems(schema)
+        _document_metrics(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -10,10 +10,17 @@ import io
 import json
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 from fastapi import Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import Column, Table, insert, text
 from sqlmodel import Field, Session, SQLModel
 
@@ -34,6 +41,16 @@ class BulkRow(BaseModel):
         if isinstance(data, dict):
             return {k: v for k, v in data.items() if v is not None}
         return data
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """A JSON row's ``true``/``false`` is refused where the column is no boolean."""
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if annotation is not bool and bool not in get_args(annotation):
+                raise ValueError("expected a value of the column's type, not true/false")
+        return value
 
 
 R = TypeVar("R", bound=BaseModel)

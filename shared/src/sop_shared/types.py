@@ -19,7 +19,7 @@ from collections.abc import Hashable
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 #: The largest quantity (units) any plan, feed or override may carry: 10^12.
 MAX_QUANTITY = 1e12
@@ -79,18 +79,30 @@ Code = Annotated[
     ),
 ]
 
+
+def not_a_boolean(value: object) -> object:
+    """JSON ``true``/``false`` is no number (pydantic's lax mode would read it as 1/0)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    return value
+
+
+_NUMBER = BeforeValidator(not_a_boolean)
+
 #: A quantity in the product's unit: finite, 0 to ``MAX_QUANTITY``.
-Quantity = Annotated[float, Field(ge=0, le=MAX_QUANTITY, allow_inf_nan=False)]
+Quantity = Annotated[float, _NUMBER, Field(ge=0, le=MAX_QUANTITY, allow_inf_nan=False)]
 #: A signed quantity (a change): finite, within ±``MAX_QUANTITY``.
-SignedQuantity = Annotated[float, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, allow_inf_nan=False)]
+SignedQuantity = Annotated[
+    float, _NUMBER, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, allow_inf_nan=False)
+]
 #: A price, cost, revenue or value in the company currency: finite, 0 to ``MAX_MONEY``.
-Money = Annotated[float, Field(ge=0, le=MAX_MONEY, allow_inf_nan=False)]
+Money = Annotated[float, _NUMBER, Field(ge=0, le=MAX_MONEY, allow_inf_nan=False)]
 #: Hours: finite, 0 to ``MAX_HOURS``.
-Hours = Annotated[float, Field(ge=0, le=MAX_HOURS, allow_inf_nan=False)]
+Hours = Annotated[float, _NUMBER, Field(ge=0, le=MAX_HOURS, allow_inf_nan=False)]
 #: A dimensionless factor or rate (a scaling factor, a cost rate): finite, 0 to 1000.
-Factor = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
+Factor = Annotated[float, _NUMBER, Field(ge=0, le=1000, allow_inf_nan=False)]
 #: An integer id or version number that fits a 32-bit column.
-Int32 = Annotated[int, Field(ge=1, le=MAX_INT32)]
+Int32 = Annotated[int, _NUMBER, Field(ge=1, le=MAX_INT32)]
 
 
 H = TypeVar("H", bound=Hashable)

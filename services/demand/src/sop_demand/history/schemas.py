@@ -22,7 +22,9 @@ class SalesRow(BaseModel):
 
     product: Code
     site: Code
-    channel: Code | None = Field(default=None, description="Optional sales channel")
+    channel: Code | Literal[""] | None = Field(
+        default=None, description="Optional sales channel; blank or null: none"
+    )
     month: Month
     quantity: Quantity
     revenue: Money | None = Field(

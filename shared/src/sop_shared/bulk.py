@@ -19,7 +19,6 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 from sqlalchemy import Column, Table, insert, text
 from sqlmodel import Field, Session, SQLModel
@@ -31,16 +30,10 @@ from sop_shared.problems import Conflict, FieldError, ValidationFailed
 class BulkRow(BaseModel):
     """Base of a feed row: unknown columns are refused; numbers must be finite (``inf`` or
     ``NaN`` in a CSV cell, or JSON ``Infinity``, is the row's error, not a value that would
-    fail every later plan); a blank cell takes the field's default (CSV has no "absent")."""
+    fail every later plan). A blank CSV cell takes the field's default (``parse_rows``); in
+    JSON a field left out does, and ``null`` is accepted only where the schema allows it."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_default(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v is not None}
-        return data
 
     @field_validator("*", mode="before")
     @classmethod
@@ -214,12 +207,15 @@ def parse_rows(
     rows: list[R] = []
     errors: list[FieldError] = []
     seen: dict[Hashable, int] = {}
+    csv_body = media_type(content_type) in CSV_TYPES
     for number, record in raw_records(body, content_type):
         if not isinstance(record, dict):
             errors.append(FieldError(row=number, field="row", message="expected an object"))
             continue
-        if blank_as_none:
-            record = {k: (None if v == "" else v) for k, v in record.items()}
+        if blank_as_none and csv_body:
+            # CSV has no "absent": an empty cell (or a missing trailing one) is. JSON says
+            # absent by leaving the key out; its "" and null are values, checked as such.
+            record = {k: v for k, v in record.items() if v is not None and v != ""}
         try:
             row = model.model_validate(record)
         except ValidationError as exc:

@@ -191,6 +191,8 @@ _UNAVAILABLE_HINTS = (
     "locked",
     "timeout",
     "shutting down",
+    "deadlock",  # PostgreSQL picked this transaction as a deadlock victim: retry
+    "could not serialize",
 )
 
 
@@ -340,19 +342,25 @@ def body_too_complex(request: Request | None, cause: BaseException) -> JSONRespo
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route of the app serves at the request's path (for ``Allow``)."""
+    """The methods of the request's path as routed and documented: those of every route
+    with the template of the first route matching it (``/scenarios/compare`` is not
+    ``/scenarios/{code}``, though both match)."""
     path = request.scope.get("path", "")
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        contexts = (
+    contexts = [
+        context
+        for route in request.app.router.routes
+        for context in (
             route.effective_route_contexts()
             if hasattr(route, "effective_route_contexts")
             else [route]
         )
-        for context in contexts:
-            regex = getattr(context, "path_regex", None)
-            if regex is not None and regex.match(path):
-                methods |= set(getattr(context, "methods", None) or ())
+        if getattr(context, "path_regex", None) is not None
+    ]
+    template = next((c.path_format for c in contexts if c.path_regex.match(path)), None)
+    methods: set[str] = set()
+    for context in contexts:
+        if context.path_format == template:
+            methods |= set(getattr(context, "methods", None) or ())
     return sorted(methods)
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from sop_shared.bulk import CSV_TYPES, MAX_REPORTED_ERRORS, media_type, raw_records
 from sop_shared.problems import FieldError, ValidationFailed
-from sop_shared.types import MAX_QUANTITY, MONTH_RE, month_window
+from sop_shared.types import MAX_QUANTITY
 
 
 @dataclass
@@ -168,7 +168,7 @@ def text_column(
     issues: list[Issue],
     *,
     required: bool,
-    pattern: re.Pattern[str] | Callable[[str], object] | None = None,
+    pattern: re.Pattern[str] | None = None,
     pattern_message: str = "invalid value {value}",
     allowed: Mapping[str, object] | set[str] | None = None,
     allowed_message: str = "unknown value {value}",
@@ -199,8 +199,7 @@ def text_column(
     values = raw.fillna("")
     bad_unique = np.zeros(len(distinct) + 1, dtype=bool)
     if pattern is not None:
-        matches = pattern.match if isinstance(pattern, re.Pattern) else pattern
-        bad_unique[:-1] = [u != "" and not matches(u) for u in distinct]
+        bad_unique[:-1] = [u != "" and not pattern.match(u) for u in distinct]
         issues.append(
             Issue(np.flatnonzero(bad_unique[codes]), name, valued(values, pattern_message))
         )
@@ -273,12 +272,6 @@ def number_column(
         )
     )
     return numbers
-
-
-def month_in_window(value: str) -> bool:
-    """A ``YYYY-MM`` month inside the accepted window around today (``sop_shared.types``)."""
-    first, last = month_window()
-    return bool(MONTH_RE.match(value)) and first <= value <= last
 
 
 def duplicates(

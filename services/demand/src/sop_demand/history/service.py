@@ -23,7 +23,7 @@ from sop_demand.history.schemas import (
 from sop_shared import bulk
 from sop_shared.auth import Caller
 from sop_shared.streaming import LineFormat, stream_query
-from sop_shared.types import CODE_RE, MAX_MONEY, month_window
+from sop_shared.types import CODE_RE, MAX_MONEY, MONTH_RE, month_window
 
 ENDPOINT = "sales-history"
 KEYS = ["product", "site", "channel", "month"]
@@ -65,10 +65,17 @@ def validate_sales(
         "month",
         issues,
         required=True,
-        pattern=frames.month_in_window,
-        pattern_message="month must be YYYY-MM within "
-        + " to ".join(month_window())
-        + ", got {value}",
+        pattern=MONTH_RE,
+        pattern_message="month must be YYYY-MM, got {value}",
+    )
+    first, last = month_window()
+    outside = month.str.match(MONTH_RE.pattern) & ((month < first) | (month > last))
+    issues.append(
+        frames.Issue(
+            np.flatnonzero(outside.to_numpy(dtype=bool)),
+            "month",
+            frames.valued(month, f"month must lie between {first} and {last}, got {{value}}"),
+        )
     )
     quantity = frames.number_column(frame, "quantity", issues, required=True)
     revenue = frames.number_column(frame, "revenue", issues, required=False, maximum=MAX_MONEY)

@@ -90,19 +90,19 @@ def not_a_boolean(value: object) -> object:
 _NUMBER = BeforeValidator(not_a_boolean)
 
 #: A quantity in the product's unit: finite, 0 to ``MAX_QUANTITY``.
-Quantity = Annotated[float, _NUMBER, Field(ge=0, le=MAX_QUANTITY, allow_inf_nan=False)]
+Quantity = Annotated[float, Field(ge=0, le=MAX_QUANTITY, allow_inf_nan=False), _NUMBER]
 #: A signed quantity (a change): finite, within ±``MAX_QUANTITY``.
 SignedQuantity = Annotated[
-    float, _NUMBER, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, allow_inf_nan=False)
+    float, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, allow_inf_nan=False), _NUMBER
 ]
 #: A price, cost, revenue or value in the company currency: finite, 0 to ``MAX_MONEY``.
-Money = Annotated[float, _NUMBER, Field(ge=0, le=MAX_MONEY, allow_inf_nan=False)]
+Money = Annotated[float, Field(ge=0, le=MAX_MONEY, allow_inf_nan=False), _NUMBER]
 #: Hours: finite, 0 to ``MAX_HOURS``.
-Hours = Annotated[float, _NUMBER, Field(ge=0, le=MAX_HOURS, allow_inf_nan=False)]
+Hours = Annotated[float, Field(ge=0, le=MAX_HOURS, allow_inf_nan=False), _NUMBER]
 #: A dimensionless factor or rate (a scaling factor, a cost rate): finite, 0 to 1000.
-Factor = Annotated[float, _NUMBER, Field(ge=0, le=1000, allow_inf_nan=False)]
+Factor = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False), _NUMBER]
 #: An integer id or version number that fits a 32-bit column.
-Int32 = Annotated[int, _NUMBER, Field(ge=1, le=MAX_INT32)]
+Int32 = Annotated[int, Field(ge=1, le=MAX_INT32), _NUMBER]
 
 
 H = TypeVar("H", bound=Hashable)

@@ -74,6 +74,14 @@ def test_no_server_error_and_every_answer_as_documented(
             f"Authorization: Bearer {token}",
             "--checks",
             "all",
+            # Plans and forecast runs are made by jobs: POST /supply-plans, /production-plans
+            # and /forecast-runs answer 202 with the job (Location: /api/v1/jobs/{id}). The
+            # stateful phase infers a link from that POST to GET .../{plan_id} with the job's
+            # id, which is no plan's, and reports its 404 as "created resource not found"
+            # (ST302); schemathesis 4.32 has no per-operation switch that reaches the stateful
+            # phase (tried), so this one check is off; every other check runs in every phase.
+            "--exclude-checks",
+            "ensure_resource_availability",
             "--phases",
             PHASES,
             "--max-examples",

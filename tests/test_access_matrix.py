@@ -58,7 +58,13 @@ def _client(service: str, tmp: Path) -> TestClient:
         if k.endswith("Settings") and k != "ServiceSettings"
     )
     app = main.create_app(
-        settings_cls(database_url=f"sqlite:///{tmp / service}.db", run_workers=False)
+        settings_cls(
+            database_url=f"sqlite:///{tmp / service}.db",
+            run_workers=False,
+            # hundreds of bad tokens from one address on purpose: no rate limit here
+            # (shared/tests/test_hardening.py shows the limit)
+            auth=AuthSettings(failed_limit=0),
+        )
     )
     return TestClient(app, raise_server_exceptions=False)
 

@@ -471,3 +471,313 @@ def test_every_request_body_model_forbids_unknown_fields(service: str, tmp_path:
                 for title in _loose_objects(content.get("schema", {}), components, set()):
                     loose.append((method, path, title))
     assert loose == []
+
+
+# --- values the planning cannot carry, parser limits, overflow, NUL --------------------
+
+HUGE = 1e308
+DIGITS_5000 = "9" * 5000
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+LONG_CELL = "x" * 140_000  # over the csv module's 131,072-character field limit
+
+
+def _csv(*lines: str, end: str = "\n") -> dict[str, Any]:
+    return {"content": end.join(lines) + end, "headers": {"Content-Type": "text/csv"}}
+
+
+def _json(text: str) -> dict[str, Any]:
+    return {"content": text, "headers": {"Content-Type": "application/json"}}
+
+
+#: (service, method, url, request keywords, the field or detail the problem must name).
+#: Each must answer a 4xx problem document (422 unless said otherwise) and write nothing.
+BAD_VALUES: dict[str, tuple[str, str, str, dict[str, Any], str]] = {
+    # values the planning cannot carry (finite but past the documented maximum)
+    "override of 1e308": (
+        "demand",
+        "POST",
+        f"/api/v1/demand-plans/{NO_UUID}/overrides",
+        {"json": {"reason": "r", "items": [{"node": "P-1", "month": MONTH, "quantity": HUGE}]}},
+        "body.items.0.quantity",
+    ),
+    "product price of 1e308": (
+        "demand",
+        "POST",
+        "/api/v1/products",
+        {"json": {"code": "BIG", "name": "n", "family": "F", "category": "C", "price": HUGE}},
+        "body.price",
+    ),
+    "sales row of 1e308 (CSV)": (
+        "demand",
+        "POST",
+        "/api/v1/sales-history",
+        _csv("product,site,month,quantity", f"P-1,S-1,{MONTH},1e308"),
+        "quantity",
+    ),
+    "sales row of 1e308 (JSON)": (
+        "demand",
+        "POST",
+        "/api/v1/sales-history",
+        {"json": [{"product": "P-1", "site": "S-1", "month": MONTH, "quantity": HUGE}]},
+        "quantity",
+    ),
+    "sales row for 2999-12": (
+        "demand",
+        "POST",
+        "/api/v1/sales-history",
+        _csv("product,site,month,quantity", "P-1,S-1,2999-12,5"),
+        "month",
+    ),
+    "inventory of 1e308": (
+        "supply",
+        "POST",
+        "/api/v1/inventory/bulk",
+        {"json": [{"product": "P-1", "site": "S-1", "month": MONTH, "on_hand": HUGE}]},
+        "on_hand",
+    ),
+    "routing hours of 1e308": (
+        "capacity",
+        "POST",
+        "/api/v1/routings/bulk",
+        {"json": [{"product": "P-1", "resource": "R-1", "hours_per_unit": HUGE}]},
+        "hours_per_unit",
+    ),
+    "cycle for 2999-12": (
+        "cycle",
+        "POST",
+        "/api/v1/cycles",
+        {"json": {"month": "2999-12"}},
+        "body.month",
+    ),
+    # codes outside the safe alphabet
+    "product code with /": (
+        "demand",
+        "POST",
+        "/api/v1/products",
+        {"json": {"code": "A/B", "name": "n", "family": "F", "category": "C"}},
+        "body.code",
+    ),
+    "site code with /": (
+        "supply",
+        "POST",
+        "/api/v1/sites",
+        {"json": {"code": "DC/1", "name": "n"}},
+        "body.code",
+    ),
+    # numbers and ids past what the columns hold
+    "lag of 20 digits": (
+        "demand",
+        "GET",
+        "/api/v1/forecast-accuracy?lag=99999999999999999999",
+        {},
+        "query.lag",
+    ),
+    "by=family twice": (
+        "demand",
+        "GET",
+        "/api/v1/forecast-accuracy?by=family&by=family",
+        {},
+        "query.by",
+    ),
+    "promotion id 2^31": (
+        "demand",
+        "GET",
+        "/api/v1/promotions/2147483648",
+        {},
+        "path.promotion_id",
+    ),
+    "decision id 2^31": (
+        "cycle",
+        "GET",
+        f"/api/v1/cycles/{MONTH}/decisions/2147483648",
+        {},
+        "path.decision_id",
+    ),
+    "unbounded offset on cycles": (
+        "cycle",
+        "GET",
+        f"/api/v1/cycles?offset={10**20}",
+        {},
+        "query.offset",
+    ),
+    "unbounded offset on products": (
+        "demand",
+        "GET",
+        f"/api/v1/products?offset={10**20}",
+        {},
+        "query.offset",
+    ),
+    "step month without the pattern": (
+        "cycle",
+        "PATCH",
+        "/api/v1/cycles/2026-13/steps/demand_review",
+        {"json": {"owner_user": "ann"}},
+        "path.month",
+    ),
+    "step due_date null": (
+        "cycle",
+        "PATCH",
+        f"/api/v1/cycles/{MONTH}/steps/demand_review",
+        {"json": {"due_date": None}},
+        "body.due_date",
+    ),
+    # NUL characters (PostgreSQL cannot store them in text)
+    "NUL in a query filter": ("demand", "GET", "/api/v1/products?family=a%00b", {}, "NUL"),
+    "NUL in a JSON field": (
+        "demand",
+        "POST",
+        "/api/v1/products",
+        _json('{"code": "NUL-1", "name": "a\\u0000b", "family": "F", "category": "C"}'),
+        "NUL",
+    ),
+    "NUL in a CSV cell": (
+        "supply",
+        "POST",
+        "/api/v1/materials/bulk",
+        _csv("code,name", "M-1,a\x00b"),
+        "NUL",
+    ),
+    "NUL in a path": ("cycle", "GET", "/api/v1/cycles/2026-01%00", {}, "NUL"),
+    # parser limits
+    "deeply nested JSON body": ("demand", "POST", "/api/v1/products", _json(DEEP_JSON), "body"),
+    "deeply nested bulk JSON": (
+        "supply",
+        "POST",
+        "/api/v1/materials/bulk",
+        _json(DEEP_JSON),
+        "body",
+    ),
+    "5,000-digit integer in a body": (
+        "cycle",
+        "POST",
+        "/api/v1/cycles",
+        _json('{"month": "2026-01", "x": ' + DIGITS_5000 + "}"),
+        "body",
+    ),
+    "5,000-digit integer in a bulk row": (
+        "capacity",
+        "POST",
+        "/api/v1/routings/bulk",
+        {
+            "content": '{"product": "P-1", "resource": "R-1", "hours_per_unit": '
+            + DIGITS_5000
+            + "}\n",
+            "headers": {"Content-Type": "application/x-ndjson"},
+        },
+        "row",
+    ),
+    "CSV cell over 131,072 characters": (
+        "capacity",
+        "POST",
+        "/api/v1/resources/bulk",
+        _csv("code,name,site", f"R-1,{LONG_CELL},PLANT"),
+        "row",
+    ),
+    "sales CSV cell over 131,072 characters": (
+        "demand",
+        "POST",
+        "/api/v1/sales-history",
+        _csv("product,site,month,quantity", f"P-1,{LONG_CELL},{MONTH},5"),
+        "site",
+    ),
+}
+
+
+def _problem_names(problem: dict[str, Any]) -> str:
+    return " ".join(
+        [problem.get("detail") or "", *(e["field"] for e in problem.get("errors") or [])]
+    )
+
+
+@pytest.fixture(scope="module")
+def known_product(services: dict[str, Service]) -> str:
+    """A product the sales rows name, so a row is refused for its value, not its product."""
+    response = services["demand"].client.post(
+        "/api/v1/products",
+        json={"code": "P-1", "name": "Widget", "family": "F", "category": "C"},
+        headers=_headers(["admin"]),
+    )
+    assert response.status_code == 201, response.text
+    return "P-1"
+
+
+@pytest.mark.parametrize("case", list(BAD_VALUES))
+def test_bad_value_is_a_4xx_problem_and_writes_nothing(
+    services: dict[str, Service], known_product: str, case: str
+) -> None:
+    service, method, url, kwargs, names = BAD_VALUES[case]
+    running = services[service]
+    headers = {**_headers(["admin"]), **kwargs.get("headers", {})}
+    before = running.row_counts()
+    response = running.client.request(
+        method, url, **{k: v for k, v in kwargs.items() if k != "headers"}, headers=headers
+    )
+    assert 400 <= response.status_code < 500, (case, response.status_code, response.text[:500])
+    assert response.status_code == 422, (case, response.status_code, response.text[:500])
+    assert response.headers["content-type"] == "application/problem+json", case
+    problem = response.json()
+    assert problem["status"] == 422
+    assert names in _problem_names(problem), (case, problem)
+    assert problem["trace_id"] == response.headers["x-request-id"]
+    assert running.row_counts() == before, case
+
+
+def test_cr_only_line_endings_read_like_lf(services: dict[str, Service]) -> None:
+    """A CSV with old Mac line endings (CR alone) is read row by row, like LF and CRLF."""
+    running = services["capacity"]
+    headers = {**_headers(["admin"]), "Content-Type": "text/csv"}
+    for end, code in (("\r", "CR-ONLY"), ("\r\n", "CR-LF"), ("\n", "LF")):
+        body = end.join(["code,name,site", f"{code}-1,One,PLANT", f"{code}-2,Two,PLANT"]) + end
+        response = running.client.post("/api/v1/resources/bulk", content=body, headers=headers)
+        assert response.status_code == 200, (end, response.text)
+        for suffix in ("1", "2"):
+            got = running.client.get(f"/api/v1/resources/{code}-{suffix}", headers=headers)
+            assert got.status_code == 200, (end, got.text)
+            assert got.json()["site"] == "PLANT"
+
+
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_every_documented_number_fits_its_column(service: str, tmp_path: Path) -> None:
+    """Every integer a request may carry (parameter or body) is documented within a 32-bit
+    column, every number within the planning's maximum: what the OpenAPI allows is stored."""
+    from sop_shared.types import MAX_INT32, MAX_QUANTITY
+
+    document = _new_app(service, f"sqlite:///{tmp_path / 'unused.db'}").openapi()
+    components = document.get("components", {}).get("schemas", {})
+    unbounded: list[str] = []
+
+    def walk(schema: Any, at: str, seen: frozenset[str]) -> None:
+        if isinstance(schema, list):
+            for item in schema:
+                walk(item, at, seen)
+            return
+        if not isinstance(schema, dict):
+            return
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[1]
+            if name not in seen:
+                walk(components[name], f"{at}>{name}", seen | {name})
+            return
+        kind = schema.get("type")
+        if kind in ("integer", "number"):
+            limit = MAX_INT32 if kind == "integer" else MAX_QUANTITY
+            top = schema.get("maximum", schema.get("exclusiveMaximum"))
+            bottom = schema.get("minimum", schema.get("exclusiveMinimum"))
+            if top is None or top > limit or bottom is None or bottom < -limit:
+                unbounded.append(f"{at} ({kind} {bottom}..{top})")
+        for key, value in schema.items():
+            if key == "properties":
+                for name, prop in value.items():
+                    walk(prop, f"{at}.{name}", seen)
+            elif key in ("items", "anyOf", "oneOf", "allOf", "additionalProperties"):
+                walk(value, at, seen)
+
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                walk(
+                    parameter.get("schema", {}), f"{method} {path} {parameter['name']}", frozenset()
+                )
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                walk(content.get("schema", {}), f"{method} {path} body", frozenset())
+    assert unbounded == []

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -38,8 +39,13 @@ def test_common_settings_come_from_sop_prefix(monkeypatch: pytest.MonkeyPatch) -
 def test_production_refuses_the_development_secret() -> None:
     with pytest.raises(ValidationError, match="SOP_AUTH_JWT_SECRET"):
         ServiceSettings(platform=PlatformSettings(env="production"))
+    with pytest.raises(ValidationError, match="not random enough"):
+        ServiceSettings(
+            platform=PlatformSettings(env="production"), auth=AuthSettings(jwt_secret="x" * 40)
+        )
     ok = ServiceSettings(
-        platform=PlatformSettings(env="production"), auth=AuthSettings(jwt_secret="x" * 40)
+        platform=PlatformSettings(env="production"),
+        auth=AuthSettings(jwt_secret=secrets.token_urlsafe(40)),
     )
     assert ok.platform.env == "production"
 

@@ -6,7 +6,9 @@ accepted everywhere. Only health, readiness, metrics and docs stay open.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -15,7 +17,7 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from sop_shared.problems import Forbidden, Unauthorized
+from sop_shared.problems import Forbidden, TooManyRequests, Unauthorized
 from sop_shared.settings import AuthSettings
 
 
@@ -85,6 +87,52 @@ def decode_token(settings: AuthSettings, token: str) -> Caller:
     return Caller(subject=str(claims["sub"]), roles=frozenset(roles))
 
 
+class FailedAuthLimiter:
+    """Counts requests with an invalid token per client address in a sliding window; over
+    ``limit`` the address is answered 429 (with Retry-After) until its oldest failure ages
+    out, so guessing secrets or replaying stolen expired tokens is slowed to a crawl."""
+
+    MAX_CLIENTS = 100_000  # addresses remembered; the oldest are forgotten beyond it
+
+    def __init__(self, limit: int, window_seconds: float) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        times = self._failures.get(client)
+        if times is None:
+            if len(self._failures) >= self.MAX_CLIENTS:
+                self._failures.pop(next(iter(self._failures)))
+            times = self._failures[client] = deque()
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def retry_after(self, client: str) -> int | None:
+        """Seconds until ``client`` may try again, or None if it is not limited."""
+        if self.limit <= 0:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            times = self._recent(client, now)
+            if len(times) < self.limit:
+                return None
+            return max(1, int(times[0] + self.window - now + 0.999))
+
+    def failed(self, client: str) -> None:
+        if self.limit <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            self._recent(client, now).append(now)
+
+
+def _limiter(request: Request) -> FailedAuthLimiter | None:
+    return getattr(request.app.state, "auth_limiter", None)
+
+
 _bearer = HTTPBearer(auto_error=False, description="JWT signed with the platform secret")
 
 
@@ -94,7 +142,20 @@ def authenticate(request: Request) -> Caller:
     if scheme.lower() != "bearer" or not credentials.strip():
         raise Unauthorized("A bearer token is required.")
     settings: AuthSettings = request.app.state.settings.auth
-    return decode_token(settings, credentials.strip())
+    limiter = _limiter(request)
+    client = request.client.host if request.client else "unknown"
+    if limiter is not None and (wait := limiter.retry_after(client)) is not None:
+        raise TooManyRequests(
+            "Too many requests with an invalid token from this address; retry later.",
+            code="too-many-failed-authentications",
+            retry_after=wait,
+        )
+    try:
+        return decode_token(settings, credentials.strip())
+    except Unauthorized:
+        if limiter is not None:
+            limiter.failed(client)
+        raise
 
 
 def current_caller(

@@ -10,10 +10,16 @@ import io
 import json
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 from fastapi import Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from sqlalchemy import Column, Table, insert, text
 from sqlmodel import Field, Session, SQLModel
 
@@ -24,16 +30,20 @@ from sop_shared.problems import Conflict, FieldError, ValidationFailed
 class BulkRow(BaseModel):
     """Base of a feed row: unknown columns are refused; numbers must be finite (``inf`` or
     ``NaN`` in a CSV cell, or JSON ``Infinity``, is the row's error, not a value that would
-    fail every later plan); a blank cell takes the field's default (CSV has no "absent")."""
+    fail every later plan). A blank CSV cell takes the field's default (``parse_rows``); in
+    JSON a field left out does, and ``null`` is accepted only where the schema allows it."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _blank_is_default(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v is not None}
-        return data
+    def _no_boolean_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """A JSON row's ``true``/``false`` is refused where the column is no boolean."""
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if annotation is not bool and bool not in get_args(annotation):
+                raise ValueError("expected a value of the column's type, not true/false")
+        return value
 
 
 R = TypeVar("R", bound=BaseModel)
@@ -115,6 +125,16 @@ def media_type(request_content_type: str | None) -> str:
     return (request_content_type or "application/json").split(";")[0].strip().lower()
 
 
+def _json_error(exc: ValueError | RecursionError) -> str:
+    """The message for JSON the parser refused (malformed, nested too deeply, an integer
+    of more than 4,300 digits)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"malformed JSON: {exc.msg}"
+    if isinstance(exc, RecursionError):
+        return "malformed JSON: nested too deeply"
+    return f"malformed JSON: {str(exc)[:200]}"
+
+
 def raw_records(body: bytes, content_type: str) -> Iterable[tuple[int, dict[str, Any]]]:
     """(row number, record) pairs; row numbers are 1-based data rows (CSV header excluded)."""
     kind = media_type(content_type)
@@ -128,30 +148,42 @@ def raw_records(body: bytes, content_type: str) -> Iterable[tuple[int, dict[str,
             ],
         ) from exc
     if kind in CSV_TYPES:
-        reader = csv.DictReader(io.StringIO(text))
-        for i, row in enumerate(reader, start=1):
-            yield (
-                i,
-                {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k},
-            )
+        # newline="": the csv module sees the line endings itself (CRLF, LF or CR alone)
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        i = 0
+        try:
+            for i, row in enumerate(reader, start=1):
+                yield (
+                    i,
+                    {
+                        k.strip(): (v.strip() if isinstance(v, str) else v)
+                        for k, v in row.items()
+                        if k
+                    },
+                )
+        except csv.Error as exc:  # a cell over csv.field_size_limit(), a stray quote...
+            raise ValidationFailed(
+                f"Malformed CSV at row {i + 1}: {exc}. Nothing was written.",
+                errors=[FieldError(row=i + 1, field="row", message=f"malformed CSV: {exc}")],
+            ) from exc
         return
     if kind in JSONL_TYPES:
         for i, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError as exc:
+            except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
                 raise ValidationFailed(
                     f"Row {i} is not valid JSON.",
-                    errors=[FieldError(row=i, field="row", message=f"malformed JSON: {exc.msg}")],
+                    errors=[FieldError(row=i, field="row", message=_json_error(exc))],
                 ) from exc
             yield i, record
         return
     try:
         data = json.loads(text or "[]")
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ValidationFailed(
             "The body is not valid JSON.",
-            errors=[FieldError(field="body", message=f"malformed JSON: {exc.msg}")],
+            errors=[FieldError(field="body", message=_json_error(exc))],
         ) from exc
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         data = data["items"]
@@ -175,12 +207,15 @@ def parse_rows(
     rows: list[R] = []
     errors: list[FieldError] = []
     seen: dict[Hashable, int] = {}
+    csv_body = media_type(content_type) in CSV_TYPES
     for number, record in raw_records(body, content_type):
         if not isinstance(record, dict):
             errors.append(FieldError(row=number, field="row", message="expected an object"))
             continue
-        if blank_as_none:
-            record = {k: (None if v == "" else v) for k, v in record.items()}
+        if blank_as_none and csv_body:
+            # CSV has no "absent": an empty cell (or a missing trailing one) is. JSON says
+            # absent by leaving the key out; its "" and null are values, checked as such.
+            record = {k: v for k, v in record.items() if v is not None and v != ""}
         try:
             row = model.model_validate(record)
         except ValidationError as exc:

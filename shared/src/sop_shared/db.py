@@ -42,8 +42,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": 30}
-        if path in ("", ":memory:"):
+        if path in ("", ":memory:"):  # one shared connection: no pool to size
             kwargs.setdefault("poolclass", StaticPool)
+            for pool_option in ("pool_size", "max_overflow", "pool_timeout"):
+                kwargs.pop(pool_option, None)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         _sqlite_transactions(engine)
         return engine

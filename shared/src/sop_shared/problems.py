@@ -13,7 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sop_shared.logging import current_request_id
@@ -105,6 +106,14 @@ class PayloadTooLarge(DomainError):
     status, code, title = 413, "payload-too-large", "Request body too large"
 
 
+class TooManyRequests(DomainError):
+    status, code, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **kw: Any) -> None:
+        super().__init__(detail, **kw)
+        self.retry_after = retry_after
+
+
 class UpstreamUnavailable(DomainError):
     status, code, title = 503, "upstream-unavailable", "A dependency is unavailable"
 
@@ -156,6 +165,7 @@ def validation_errors(raw: list[dict[str, Any]]) -> list[FieldError]:
 
 
 _STATUS_CODES = {
+    400: ("bad-request", "Bad request"),
     401: ("unauthorized", "Authentication required"),
     403: ("forbidden", "Not allowed for this role"),
     404: ("not-found", "Resource not found"),
@@ -163,7 +173,14 @@ _STATUS_CODES = {
     406: ("not-acceptable", "Not acceptable"),
     413: ("payload-too-large", "Request body too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("validation-error", "Invalid request"),
+    429: ("too-many-requests", "Too many requests"),
+    500: ("internal-error", "Internal error"),
+    503: ("unavailable", "Service unavailable"),
 }
+
+#: Seconds a client is asked to wait when the database is unreachable or saturated.
+RETRY_AFTER_SECONDS = 5
 
 
 _UNAVAILABLE_HINTS = (
@@ -174,6 +191,8 @@ _UNAVAILABLE_HINTS = (
     "locked",
     "timeout",
     "shutting down",
+    "deadlock",  # PostgreSQL picked this transaction as a deadlock victim: retry
+    "could not serialize",
 )
 
 
@@ -188,7 +207,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        if (retry_after := getattr(exc, "retry_after", None)) is not None:
+            headers["Retry-After"] = str(retry_after)
         return problem_response(
             request,
             status=exc.status,
@@ -196,7 +217,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             title=exc.title,
             detail=exc.detail,
             errors=exc.errors,
-            headers=headers,
+            headers=headers or None,
             **exc.extra,
         )
 
@@ -224,15 +245,40 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError | ValueError):
+            # FastAPI's JSON body parser hit a parser limit: nesting deeper than the
+            # interpreter recurses, or an integer of more than 4,300 digits.
+            return body_too_complex(request, exc.__cause__)
         code, title = _STATUS_CODES.get(exc.status_code, ("http-error", "HTTP error"))
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(
             request,
             status=exc.status_code,
             code=code,
             title=title,
             detail=str(exc.detail) if exc.detail else None,
-            headers=dict(exc.headers) if exc.headers else None,
+            headers=headers or None,
         )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value (out of its column's range, a NUL byte): the request's
+        # fault, nothing was written (the transaction is rolled back).
+        log.info("data error on %s: %s", request.url.path, exc.orig)
+        return problem_response(
+            request,
+            status=422,
+            code="value-out-of-range",
+            title="Invalid request",
+            detail="A value does not fit its column (out of range or not storable text).",
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("connection pool exhausted on %s: %s", request.url.path, exc)
+        return _unavailable(request, "The service is busy (no database connection free).")
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
@@ -250,32 +296,80 @@ def install_problem_handlers(app: FastAPI) -> None:
         if not _is_unavailable(exc):
             return await _unexpected(request, exc)
         log.warning("database unavailable on %s: %s", request.url.path, exc.orig)
-        return problem_response(
-            request,
-            status=503,
-            code="database-unavailable",
-            title="Database unavailable",
-            detail="The service's database cannot be reached; retry later.",
-            headers={"Retry-After": "5"},
-        )
+        return _unavailable(request, "The service's database cannot be reached or is busy.")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s", request.url.path)
-        return problem_response(
-            request,
-            status=500,
-            code="internal-error",
-            title="Internal error",
-            detail="An unexpected error occurred; it has been logged.",
+        return internal_error(request)
+
+
+def internal_error(request: Request) -> JSONResponse:
+    """The 500 problem; logs the exception being handled."""
+    log.exception("unhandled error on %s", request.url.path)
+    return problem_response(
+        request,
+        status=500,
+        code="internal-error",
+        title="Internal error",
+        detail="An unexpected error occurred; it has been logged.",
+    )
+
+
+def _unavailable(request: Request, detail: str) -> JSONResponse:
+    return problem_response(
+        request,
+        status=503,
+        code="database-unavailable",
+        title="Database unavailable",
+        detail=detail + " Retry later.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def body_too_complex(request: Request | None, cause: BaseException) -> JSONResponse:
+    """A 422 for a body past a parser limit (too deep, a too long integer)."""
+    message = (
+        "nested too deeply" if isinstance(cause, RecursionError) else f"not parseable: {cause}"
+    )
+    return problem_response(
+        request,
+        status=422,
+        code="validation-error",
+        title="Invalid request",
+        detail=f"The body is {message}.",
+        errors=[FieldError(field="body", message=message[:200])],
+    )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods of the request's path as routed and documented: those of every route
+    with the template of the first route matching it (``/scenarios/compare`` is not
+    ``/scenarios/{code}``, though both match)."""
+    path = request.scope.get("path", "")
+    contexts = [
+        context
+        for route in request.app.router.routes
+        for context in (
+            route.effective_route_contexts()
+            if hasattr(route, "effective_route_contexts")
+            else [route]
         )
+        if getattr(context, "path_regex", None) is not None
+    ]
+    template = next((c.path_format for c in contexts if c.path_regex.match(path)), None)
+    methods: set[str] = set()
+    for context in contexts:
+        if context.path_format == template:
+            methods |= set(getattr(context, "methods", None) or ())
+    return sorted(methods)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entry declaring the problem answers of a route."""
+    # No "model" key: FastAPI would document an application/json answer beside it, and
+    # problems are only ever application/problem+json (the component is registered by app).
     return {
         status: {
-            "model": ProblemDetails,
             "content": {
                 PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
             },

@@ -17,6 +17,42 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_SECRET = "sop-local-development-secret-not-for-production"
 ROOT = Path(__file__).resolve().parents[3]
 
+#: Secrets written in the repository (defaults, examples, placeholders): public, so never a
+#: production secret. ``tests/test_public_secrets.py`` scans the repository and fails when a
+#: secret written there is missing from this list. The repository's own example files are
+#: read as well when present (a source checkout), so an edited placeholder is refused too.
+PUBLIC_SECRETS = frozenset(
+    {
+        DEV_SECRET,
+        "change-me-to-32-or-more-random-characters",  # .env.example
+        "CHANGE-ME",  # deploy/k8s/secret.example.yaml
+    }
+)
+#: A production secret has at least this many distinct characters (``"x" * 40`` is not one).
+MIN_SECRET_DISTINCT_CHARS = 10
+
+
+def repository_secrets(root: Path = ROOT) -> set[str]:
+    """``PUBLIC_SECRETS`` plus the JWT secrets of the example files under ``root``."""
+    found = set(PUBLIC_SECRETS)
+    example = root / ".env.example"
+    if example.is_file():
+        value = dotenv_values(example).get("SOP_AUTH_JWT_SECRET")
+        if value:
+            found.add(value)
+    return found
+
+
+def weak_secret_reason(secret: str) -> str | None:
+    """Why ``secret`` may not sign production tokens, or None if it may."""
+    if secret in repository_secrets():
+        return "SOP_AUTH_JWT_SECRET is a value written in the repository; set a secret of your own"
+    if len(secret) < 32:
+        return "SOP_AUTH_JWT_SECRET must be at least 32 characters"
+    if len(set(secret)) < MIN_SECRET_DISTINCT_CHARS:
+        return "SOP_AUTH_JWT_SECRET is not random enough (too few distinct characters)"
+    return None
+
 
 class KafkaSettings(BaseSettings):
     """Broker connection; the consumer timings are low so groups join in ~3 s (STYLE §0)."""
@@ -44,6 +80,10 @@ class AuthSettings(BaseSettings):
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     issuer: str = "sop-platform"
     token_ttl_seconds: int = 8 * 3600
+    # Requests presenting an invalid token: after this many from one client address within
+    # the window, answer 429 with Retry-After until the window passes (0: no limit).
+    failed_limit: int = Field(default=30, ge=0)
+    failed_window_seconds: float = Field(default=60.0, gt=0)
 
 
 class ServiceUrls(BaseSettings):
@@ -70,6 +110,13 @@ class PlatformSettings(BaseSettings):
     # A running job whose runner has not beaten for this long was cut off (killed process,
     # lost host) and is marked failed by any replica; live runners beat every quarter of it.
     job_stale_seconds: float = Field(default=60.0, gt=0)
+    # Database connections per process (PostgreSQL and file SQLite): a request that finds
+    # none free within the timeout is answered 503 with Retry-After.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
+    db_pool_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Browser origins allowed to call the API (CORS); empty (the default): none, closed.
+    cors_origins: list[str] = Field(default_factory=list)
 
 
 class ServiceSettings(BaseSettings):
@@ -92,10 +139,10 @@ class ServiceSettings(BaseSettings):
     def _defaults_and_fail_fast(self) -> ServiceSettings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.platform.data_dir / (self.service_name + '.db')}"
-        if self.platform.env == "production" and self.auth.jwt_secret == DEV_SECRET:
-            raise ValueError("SOP_AUTH_JWT_SECRET must be set outside local and test")
-        if self.platform.env == "production" and len(self.auth.jwt_secret) < 32:
-            raise ValueError("SOP_AUTH_JWT_SECRET must be at least 32 characters")
+        if self.platform.env == "production":
+            reason = weak_secret_reason(self.auth.jwt_secret)
+            if reason:
+                raise ValueError(reason)
         return self
 
     @property

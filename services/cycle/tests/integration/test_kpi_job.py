@@ -31,7 +31,8 @@ EXECUTIVE = Caller(subject="erin", roles=frozenset({Role.executive}))
 def test_approval_queues_a_job_that_stores_the_plan_kpis(
     committed_engine: Engine, peers: FakePeers
 ) -> None:
-    month = f"{2300 + uuid.uuid4().int % 500:04d}-06"  # committed data: a month of its own
+    n = uuid.uuid4().int % 600  # committed data: a month of its own, inside the window
+    month = f"{1980 + n // 12:04d}-{n % 12 + 1:02d}"
     with transaction(committed_engine) as s:
         cycles.open_cycle(
             s, data=CycleCreate(month=month), actor=COORDINATOR, settings=CycleSettings()

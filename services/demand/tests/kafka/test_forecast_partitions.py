@@ -50,7 +50,8 @@ def _requested_run(engine: Engine, families: list[str]) -> tuple[uuid.UUID, list
                     for m in HISTORY
                 )
         s.flush()
-        cycle = f"{random.randint(2100, 2999)}-{random.randint(1, 12):02d}"  # noqa: S311
+        # after the history, inside the accepted window (sop_shared.types.month_window)
+        cycle = f"{random.randint(2027, 2035)}-{random.randint(1, 12):02d}"  # noqa: S311
         run = service.request_run(
             s,
             data=ForecastRunCreate(

@@ -4,7 +4,7 @@ from pydantic import ConfigDict, Field
 
 from sop_shared.bulk import BulkRow
 from sop_shared.repository import Page
-from sop_shared.types import Month
+from sop_shared.types import Hours, Month
 
 
 class CalendarRow(BulkRow):
@@ -16,13 +16,12 @@ class CalendarRow(BulkRow):
     hours_per_shift: float = Field(default=8.0, ge=0, le=24)
     working_days: float = Field(ge=0, le=31, examples=[21])
     efficiency: float = Field(default=1.0, ge=0, le=2, description="Share of hours that produce")
-    maintenance_hours: float = Field(
+    maintenance_hours: Hours = Field(
         default=0.0,
-        ge=0,
         description="Planned maintenance; at most shifts x hours_per_shift x working_days x "
         "efficiency",
     )
-    max_overtime_hours: float | None = Field(default=None, ge=0)
+    max_overtime_hours: Hours | None = None
 
 
 class CalendarRead(CalendarRow):

@@ -4,7 +4,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sop_shared.bulk import BulkRow
 from sop_shared.repository import Page
-from sop_shared.types import Month
+from sop_shared.types import Hours, Month, Quantity
 
 
 class HistoryRow(BulkRow):
@@ -15,8 +15,8 @@ class HistoryRow(BulkRow):
     product: str | None = Field(
         default=None, max_length=64, description="Empty for the resource-month as a whole"
     )
-    output_quantity: float = Field(ge=0, description="Good units made")
-    hours_worked: float = Field(ge=0, description="Hours the resource actually ran")
+    output_quantity: Quantity = Field(description="Good units made")
+    hours_worked: Hours = Field(description="Hours the resource actually ran")
 
 
 class HistoryRead(HistoryRow):

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sop_capacity.production_plans.models import Strategy
 from sop_shared.repository import Page
-from sop_shared.types import Month, ScenarioCode
+from sop_shared.types import Factor, Int32, Month, ScenarioCode
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
@@ -17,18 +17,18 @@ class RunParams(BaseModel):
     """What a production-plan job computes (stored as the job's params)."""
 
     supply_plan_id: str = Field(min_length=1, max_length=64)
-    supply_plan_version: int | None = None
+    supply_plan_version: Int32 | None = None
     cycle: Month
     scenario: ScenarioCode = "base"
     strategy: Strategy = Strategy.optimal
     overtime_allowed: bool | None = Field(
         default=None, description="False forbids overtime for this run; None follows the scenario"
     )
-    holding_rate_per_month: float | None = Field(
-        default=None, ge=0, description="Holding cost per unit-month as a share of product cost"
+    holding_rate_per_month: Factor | None = Field(
+        default=None, description="Holding cost per unit-month as a share of product cost"
     )
-    backorder_rate_per_month: float | None = Field(
-        default=None, ge=0, description="Backorder cost per unit-month as a share of product price"
+    backorder_rate_per_month: Factor | None = Field(
+        default=None, description="Backorder cost per unit-month as a share of product price"
     )
     holding_cost: dict[str, NonNegative] = Field(
         default_factory=dict,

@@ -29,8 +29,8 @@ def get_rough_cut(
     supply_plan_id: Annotated[str, Query(min_length=1, max_length=64)],
     cycle: Annotated[str | None, Query(description="With scenario: apply its parameters")] = None,
     scenario: str | None = None,
-    overload_threshold: Annotated[float, Query(gt=0)] = 1.0,
-    idle_threshold: Annotated[float, Query(ge=0)] = 0.5,
+    overload_threshold: Annotated[float, Query(gt=0, le=100)] = 1.0,
+    idle_threshold: Annotated[float, Query(ge=0, le=100)] = 0.5,
     top: Annotated[int, Query(ge=1, le=20, description="Products named per overload")] = 3,
 ) -> RoughCutRead:
     return service.rough_cut_for_supply_plan(

@@ -5,6 +5,7 @@ from pydantic import ConfigDict, Field
 from sop_capacity.resources.models import ResourceKind
 from sop_shared.bulk import BulkRow
 from sop_shared.repository import Page
+from sop_shared.types import Money
 
 RESOURCE_CODE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 
@@ -19,10 +20,8 @@ class ResourceCreate(BulkRow):
         max_length=64,
         description="Code of the labour_pool resource whose crew staffs this resource",
     )
-    overtime_hour_cost: float = Field(
-        default=0.0,
-        ge=0,
-        description="Cost of one overtime hour when the resource is in no labour pool",
+    overtime_hour_cost: Money = Field(
+        default=0.0, description="Cost of one overtime hour when the resource is in no labour pool"
     )
 
 

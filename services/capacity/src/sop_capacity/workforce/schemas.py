@@ -4,6 +4,7 @@ from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from sop_shared.bulk import BulkRow
 from sop_shared.repository import Page
+from sop_shared.types import Money, Quantity
 
 
 class WorkforceRow(BulkRow):
@@ -15,21 +16,20 @@ class WorkforceRow(BulkRow):
         description="Code of a labour_pool resource",
         examples=["CREW-A"],
     )
-    headcount: float = Field(
-        ge=0,
+    headcount: Quantity = Field(
         description="People in the crew at the start of the plan, within min_headcount and "
-        "max_headcount",
+        "max_headcount"
     )
     hours_per_person: float = Field(gt=0, le=744, description="Regular hours per person a month")
     max_overtime_share: float = Field(
         default=0.0, ge=0, le=1, description="Overtime as a share of regular crew hours"
     )
-    regular_hour_cost: float = Field(default=0.0, ge=0)
-    overtime_hour_cost: float = Field(default=0.0, ge=0)
-    hire_cost: float = Field(default=0.0, ge=0, description="Cost of hiring one person")
-    fire_cost: float = Field(default=0.0, ge=0, description="Cost of letting one person go")
-    min_headcount: float = Field(default=0.0, ge=0)
-    max_headcount: float | None = Field(default=None, ge=0)
+    regular_hour_cost: Money = 0.0
+    overtime_hour_cost: Money = 0.0
+    hire_cost: Money = Field(default=0.0, description="Cost of hiring one person")
+    fire_cost: Money = Field(default=0.0, description="Cost of letting one person go")
+    min_headcount: Quantity = 0.0
+    max_headcount: Quantity | None = None
 
     @field_validator("max_headcount")
     @classmethod

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from sop_cycle.cycles.calendar import previous_month
-from sop_cycle.cycles.schemas import PeerDataStatus
+from sop_cycle.cycles.schemas import MonthPath, PeerDataStatus, StepName
 from sop_cycle.peers import Peers
 from sop_cycle.settings import CycleSettings
 
@@ -33,7 +33,7 @@ CycleSettingsDep = Annotated[CycleSettings, Depends(get_cycle_settings)]
 
 
 def data_status_for_gate(
-    month: str, step: str, peers: PeersDep, settings: CycleSettingsDep
+    month: MonthPath, step: StepName, peers: PeersDep, settings: CycleSettingsDep
 ) -> list[PeerDataStatus] | None:
     """Step 1's gate input, fetched before the request's transaction begins."""
     if step != "data_gathering":

@@ -24,6 +24,7 @@ from sop_shared.auth import READ_ROLES, Caller, Role, require_roles
 from sop_shared.deps import SessionDep
 from sop_shared.etag import IfMatchHeader, parse_if_match, set_etag
 from sop_shared.problems import problem_responses
+from sop_shared.types import MAX_OFFSET
 
 router = APIRouter(prefix="/cycles", tags=["cycles"], responses=problem_responses(401, 403, 422))
 
@@ -60,7 +61,7 @@ def open_cycle(
 def list_cycles(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CyclePage:
     return service.list_cycles(session, limit=limit, offset=offset)
 
@@ -233,7 +234,7 @@ def audit_trail(
     session: SessionDep,
     step: StepName | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> TransitionPage:
     return service.audit_trail(
         session, month=month, step=str(step) if step else None, limit=limit, offset=offset

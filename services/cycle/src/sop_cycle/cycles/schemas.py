@@ -5,7 +5,8 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from sop_cycle.settings import STEP_NAMES
 from sop_shared.auth import Role
@@ -97,7 +98,15 @@ class StepUpdate(BaseModel):
 
     owner_role: Role | None = None
     owner_user: str | None = Field(default=None, max_length=200)
-    due_date: date | None = None
+    # Every step has a due date: it may be moved, not removed (null is refused, 422).
+    due_date: date | SkipJsonSchema[None] = None
+
+    @field_validator("due_date", mode="before")
+    @classmethod
+    def _due_date_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("due_date cannot be null: every step has a due date")
+        return value
 
 
 class TransitionRequest(BaseModel):

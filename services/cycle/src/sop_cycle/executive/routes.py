@@ -24,12 +24,13 @@ from sop_shared.deps import SessionDep
 from sop_shared.etag import IfMatchHeader, parse_if_match, set_etag
 from sop_shared.jobs import JobRead
 from sop_shared.problems import problem_responses
+from sop_shared.types import MAX_INT32, MAX_OFFSET
 
 router = APIRouter(prefix="/cycles", tags=["executive"], responses=problem_responses(401, 403, 422))
 kpi_router = APIRouter(prefix="/kpis", tags=["kpis"], responses=problem_responses(401, 403, 422))
 
 # A row id: out-of-range ids are a 422, not an integer overflow in the database driver.
-DecisionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+DecisionId = Annotated[int, Path(ge=1, le=MAX_INT32)]
 # Separation of duties: only executives approve or send back, not administrators.
 Executive = Annotated[Caller, require_roles(Role.executive, admin=False)]
 MeetingMember = Annotated[Caller, require_roles(Role.sop_coordinator, Role.executive)]
@@ -66,7 +67,7 @@ def list_decisions(
     session: SessionDep,
     status: Literal["open", "decided", "deferred", "cancelled"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> DecisionPage:
     return service.list_decisions(session, month=month, status=status, limit=limit, offset=offset)
 

@@ -10,6 +10,7 @@ from sop_cycle.plans.schemas import PlanRecordPage
 from sop_shared.auth import READ_ROLES, require_roles
 from sop_shared.deps import SessionDep
 from sop_shared.problems import problem_responses
+from sop_shared.types import MAX_OFFSET
 
 router = APIRouter(prefix="/cycles", tags=["plans"], responses=problem_responses(401, 403, 422))
 
@@ -26,7 +27,7 @@ def list_plans(
     scenario: str | None = None,
     kind: Literal["demand", "supply", "production"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> PlanRecordPage:
     return service.list_plans(
         session, cycle=month, scenario=scenario, kind=kind, limit=limit, offset=offset

@@ -18,6 +18,7 @@ from sop_shared.auth import READ_ROLES, Caller, Role, require_roles
 from sop_shared.deps import SessionDep
 from sop_shared.etag import IfMatchHeader, parse_if_match, set_etag
 from sop_shared.problems import problem_responses
+from sop_shared.types import MAX_OFFSET
 
 router = APIRouter(
     prefix="/cycles/{month}/scenarios",
@@ -53,7 +54,7 @@ def list_scenarios(
     session: SessionDep,
     status: Literal["active", "archived"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ScenarioPage:
     return service.list_scenarios(session, month=month, status=status, limit=limit, offset=offset)
 

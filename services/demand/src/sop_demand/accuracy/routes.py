@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import AfterValidator, Field
 
 from sop_demand.accuracy import service
 from sop_demand.accuracy.schemas import AccuracyReport, FvaReport
@@ -10,6 +11,9 @@ from sop_demand.api.params import MonthQuery
 from sop_shared.auth import READ_ROLES, require_roles
 from sop_shared.deps import SessionDep
 from sop_shared.problems import problem_responses
+from sop_shared.types import distinct
+
+MAX_LAG = 36  # the longest forecast horizon
 
 router = APIRouter(
     prefix="/forecast-accuracy",
@@ -19,9 +23,16 @@ router = APIRouter(
 
 GroupBy = Annotated[
     list[Literal["cycle", "product", "family", "lag", "month"]],
-    Query(description="Group by these (repeat the parameter); none: one overall row"),
+    AfterValidator(distinct),
+    Query(
+        description="Group by these (repeat the parameter, each once); none: one overall row",
+        json_schema_extra={"uniqueItems": True},
+    ),
 ]
-Lags = Annotated[list[int], Query(description="Lags in months (1 = the cycle month)")]
+Lags = Annotated[
+    list[Annotated[int, Field(ge=1, le=MAX_LAG)]],
+    Query(description=f"Lags in months (1 = the cycle month), 1 to {MAX_LAG}"),
+]
 
 
 @router.get(

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sop_shared.repository import Page
-from sop_shared.types import Code, Month
+from sop_shared.types import Code, Money, Month, Quantity
 
 
 class BudgetRow(BaseModel):
@@ -17,8 +17,8 @@ class BudgetRow(BaseModel):
     product: Code | None = None
     family: str | None = Field(default=None, min_length=1, max_length=100)
     month: Month
-    quantity: float = Field(ge=0)
-    revenue: float = Field(default=0.0, ge=0)
+    quantity: Quantity
+    revenue: Money = 0.0
 
     @model_validator(mode="after")
     def _one_node(self) -> BudgetRow:

@@ -19,9 +19,7 @@ import pandas as pd
 
 from sop_shared.bulk import CSV_TYPES, MAX_REPORTED_ERRORS, media_type, raw_records
 from sop_shared.problems import FieldError, ValidationFailed
-
-MONTH_RE = re.compile(r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$")
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,63}$")
+from sop_shared.types import MAX_QUANTITY
 
 
 @dataclass
@@ -221,8 +219,10 @@ def number_column(
     *,
     required: bool,
     minimum: float | None = 0.0,
+    maximum: float = MAX_QUANTITY,
 ) -> pd.Series:
-    """A float column; NaN where blank (when optional). Refuses text, infinities, negatives."""
+    """A float column; NaN where blank (when optional). Refuses text, infinities, negatives
+    and values over ``maximum`` (the documented bound of the planning's values)."""
     n = len(frame)
     if name not in frame.columns:
         if required:
@@ -261,6 +261,16 @@ def number_column(
                 valued(numbers, rule + ", got {value}", transform=lambda v: f"{v:g}"),
             )
         )
+    above = np.isfinite(arr) & (arr > maximum)
+    issues.append(
+        Issue(
+            np.flatnonzero(above),
+            name,
+            valued(
+                numbers, f"must not exceed {maximum:g}, got {{value}}", transform=lambda v: f"{v:g}"
+            ),
+        )
+    )
     return numbers
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sop_shared.repository import Page
-from sop_shared.types import Code, Month
+from sop_shared.types import Code, Money, Month, Quantity
 
 COLUMNS = ("product", "site", "channel", "month", "quantity", "revenue")
 
@@ -22,11 +22,13 @@ class SalesRow(BaseModel):
 
     product: Code
     site: Code
-    channel: Code | None = Field(default=None, description="Optional sales channel")
+    channel: Code | Literal[""] | None = Field(
+        default=None, description="Optional sales channel; blank or null: none"
+    )
     month: Month
-    quantity: float = Field(ge=0)
-    revenue: float | None = Field(
-        default=None, ge=0, description="Blank: quantity × the product's list price"
+    quantity: Quantity
+    revenue: Money | None = Field(
+        default=None, description="Blank: quantity × the product's list price"
     )
 
 

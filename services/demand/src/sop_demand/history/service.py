@@ -23,6 +23,7 @@ from sop_demand.history.schemas import (
 from sop_shared import bulk
 from sop_shared.auth import Caller
 from sop_shared.streaming import LineFormat, stream_query
+from sop_shared.types import CODE_RE, MAX_MONEY, MONTH_RE, month_window
 
 ENDPOINT = "sales-history"
 KEYS = ["product", "site", "channel", "month"]
@@ -48,7 +49,7 @@ def validate_sales(
         "site",
         issues,
         required=True,
-        pattern=frames.CODE_RE,
+        pattern=CODE_RE,
         pattern_message="invalid site code {value}",
     )
     channel, channel_codes = frames.text_column(
@@ -56,7 +57,7 @@ def validate_sales(
         "channel",
         issues,
         required=False,
-        pattern=frames.CODE_RE,
+        pattern=CODE_RE,
         pattern_message="invalid channel code {value}",
     )
     month, month_codes = frames.text_column(
@@ -64,11 +65,20 @@ def validate_sales(
         "month",
         issues,
         required=True,
-        pattern=frames.MONTH_RE,
+        pattern=MONTH_RE,
         pattern_message="month must be YYYY-MM, got {value}",
     )
+    first, last = month_window()
+    outside = month.str.match(MONTH_RE.pattern) & ((month < first) | (month > last))
+    issues.append(
+        frames.Issue(
+            np.flatnonzero(outside.to_numpy(dtype=bool)),
+            "month",
+            frames.valued(month, f"month must lie between {first} and {last}, got {{value}}"),
+        )
+    )
     quantity = frames.number_column(frame, "quantity", issues, required=True)
-    revenue = frames.number_column(frame, "revenue", issues, required=False)
+    revenue = frames.number_column(frame, "revenue", issues, required=False, maximum=MAX_MONEY)
     clean = frames.pd.DataFrame(
         {
             "product": product,

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from sop_shared.repository import Page
-from sop_shared.types import Code, Month, ScenarioCode
+from sop_shared.types import Code, Month, Quantity, ScenarioCode
 
 
 class PlanCreate(BaseModel):
@@ -66,7 +66,7 @@ class OverrideItem(BaseModel):
     node: str = Field(min_length=1, max_length=100, description="Product code or family")
     site: Code | None = Field(default=None, description="Product level only; default all sites")
     month: Month
-    quantity: float | None = Field(default=None, ge=0, description="The new total")
+    quantity: Quantity | None = Field(default=None, description="The new total")
     change_pct: float | None = Field(default=None, ge=-100, le=1000, description="Or a change")
 
     @model_validator(mode="after")

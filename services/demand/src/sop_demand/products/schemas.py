@@ -9,8 +9,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from sop_demand.products.models import Lifecycle
 from sop_shared.repository import Page
+from sop_shared.types import CODE_PATTERN, Factor, Money
 
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,63}$"
 MAX_CURVE = 36
 
 
@@ -43,7 +43,7 @@ class LifecycleFields(BaseModel):
     analog_code: str | None = Field(
         default=None, pattern=CODE_PATTERN, description="Like-for-like product an NPI follows"
     )
-    scaling_factor: float = Field(default=1.0, ge=0, description="NPI volume vs the analog")
+    scaling_factor: Factor = Field(default=1.0, description="NPI volume vs the analog")
     launch_curve: LaunchCurve = None
     launch_probability: float = Field(
         default=1.0, ge=0, le=1, description="Chance the launch happens (NPI funnel)"
@@ -63,8 +63,8 @@ class ProductBase(LifecycleFields):
     family: str = Field(min_length=1, max_length=100)
     category: str = Field(min_length=1, max_length=100)
     unit: str = Field(default="EA", min_length=1, max_length=20)
-    price: float = Field(default=0.0, ge=0)
-    cost: float = Field(default=0.0, ge=0)
+    price: Money = 0.0
+    cost: Money = 0.0
     lifecycle: Lifecycle = Lifecycle.active
     launch_date: date | None = None
     eol_date: date | None = None
@@ -87,13 +87,13 @@ class ProductUpdate(BaseModel):
     family: str | None = Field(default=None, min_length=1, max_length=100)
     category: str | None = Field(default=None, min_length=1, max_length=100)
     unit: str | None = Field(default=None, min_length=1, max_length=20)
-    price: float | None = Field(default=None, ge=0)
-    cost: float | None = Field(default=None, ge=0)
+    price: Money | None = None
+    cost: Money | None = None
     lifecycle: Lifecycle | None = None
     launch_date: date | None = None
     eol_date: date | None = None
     analog_code: str | None = Field(default=None, pattern=CODE_PATTERN)
-    scaling_factor: float | None = Field(default=None, ge=0)
+    scaling_factor: Factor | None = None
     launch_curve: LaunchCurve = None
     launch_probability: float | None = Field(default=None, ge=0, le=1)
     successor_code: str | None = Field(default=None, pattern=CODE_PATTERN)

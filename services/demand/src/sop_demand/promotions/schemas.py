@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sop_shared.repository import Page
-from sop_shared.types import Month
+from sop_shared.types import Month, SignedQuantity
 
 
 class PromotionCreate(BaseModel):
@@ -20,7 +20,7 @@ class PromotionCreate(BaseModel):
     uplift_pct: float | None = Field(
         default=None, ge=-100, le=1000, description="Volume change in percent of the baseline"
     )
-    uplift_quantity: float | None = Field(
+    uplift_quantity: SignedQuantity | None = Field(
         default=None, description="Extra volume per month (a family's is split by quantity)"
     )
     price_change_pct: float | None = Field(

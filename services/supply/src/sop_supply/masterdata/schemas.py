@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sop_shared.bulk import BulkRow
 from sop_shared.repository import Page
-from sop_shared.types import Code, Month
+from sop_shared.types import Code, Money, Month, Quantity
 
 MAX_LEAD_TIME_MONTHS = 120
 """Longer than any plan horizon by far; beyond it a lead time is a unit or keying error."""
@@ -34,7 +34,7 @@ class MaterialRow(BulkRow):
     name: str = Field(min_length=1, max_length=200)
     unit: str = Field(default="EA", min_length=1, max_length=20)
     family: str = Field(default="MATERIALS", min_length=1, max_length=100)
-    unit_cost: float = Field(default=0.0, ge=0)
+    unit_cost: Money = 0.0
 
 
 class MaterialRead(MaterialRow):
@@ -75,14 +75,16 @@ class ItemSiteRow(BulkRow):
         "one is a unit mistake (days or weeks sent as months)",
     )
     lead_time_std_months: float | None = Field(
-        default=None, ge=0, description="Lead-time standard deviation (statistical policy)"
-    )
-    moq: float = Field(default=0.0, ge=0, description="Minimum order quantity")
-    lot_multiple: float = Field(default=0.0, ge=0, description="Orders are multiples; 0 = none")
-    ss_policy: SafetyStockPolicy = "fixed"
-    ss_value: float = Field(
-        default=0.0,
+        default=None,
         ge=0,
+        le=MAX_LEAD_TIME_MONTHS,
+        description="Lead-time standard deviation (statistical policy)",
+    )
+    moq: Quantity = Field(default=0.0, description="Minimum order quantity")
+    lot_multiple: Quantity = Field(default=0.0, description="Orders are multiples; 0 = none")
+    ss_policy: SafetyStockPolicy = "fixed"
+    ss_value: Quantity = Field(
+        default=0.0,
         description="fixed: units; months_of_cover: months; days_of_cover: days; "
         "statistical: standard deviation of the monthly forecast error (units). For the "
         "statistical policy a value > 0 is the planner's σ and wins; 0 (the default) takes σ "
@@ -99,14 +101,14 @@ class ItemSiteRow(BulkRow):
     service_level: float = Field(
         default=0.95, gt=0, lt=1, description="Target cycle service level (statistical policy)"
     )
-    max_stock: float | None = Field(
-        default=None, ge=0, description="Maximum stock; default safety stock + one month's lot"
+    max_stock: Quantity | None = Field(
+        default=None, description="Maximum stock; default safety stock + one month's lot"
     )
-    unit_cost: float | None = Field(
-        default=None, ge=0, description="Default: the product's or material's cost"
+    unit_cost: Money | None = Field(
+        default=None, description="Default: the product's or material's cost"
     )
     holding_cost_rate: float = Field(default=0.2, ge=0, le=5, description="Per year")
-    shelf_life_months: int | None = Field(default=None, ge=1)
+    shelf_life_months: int | None = Field(default=None, ge=1, le=1200)
 
 
 class ItemSiteRead(ItemSiteRow):
@@ -126,9 +128,9 @@ class InventoryRow(BulkRow):
     product: Code
     site: Code
     month: Month
-    on_hand: float = Field(ge=0)
-    in_transit: float = Field(default=0.0, ge=0)
-    quality_hold: float = Field(default=0.0, ge=0)
+    on_hand: Quantity
+    in_transit: Quantity = 0.0
+    quality_hold: Quantity = 0.0
 
 
 class InventoryRead(InventoryRow):
@@ -145,7 +147,7 @@ class OpenSupplyRow(BulkRow):
     product: Code
     site: Code
     due_month: Month
-    quantity: float = Field(ge=0)
+    quantity: Quantity
     supplier: Code | None = None
 
 
@@ -163,7 +165,7 @@ class OpenSupplyPage(Page[OpenSupplyRead]):
 class BomRow(BulkRow):
     product: Code = Field(description="The item made (a product, or a material made in house)")
     material: Code = Field(description="The component consumed")
-    qty_per: float = Field(gt=0, description="Component quantity per unit, scrap included")
+    qty_per: Quantity = Field(gt=0, description="Component quantity per unit, scrap included")
 
 
 class BomRead(BomRow):
@@ -180,9 +182,9 @@ class ContractRow(BulkRow):
     material: Code
     period_start: Month
     period_end: Month
-    min_volume: float = Field(default=0.0, ge=0, description="Committed minimum over the period")
-    max_volume: float = Field(ge=0, description="Committed maximum over the period")
-    price: float = Field(default=0.0, ge=0)
+    min_volume: Quantity = Field(default=0.0, description="Committed minimum over the period")
+    max_volume: Quantity = Field(description="Committed maximum over the period")
+    price: Money = 0.0
 
 
 class ContractRead(ContractRow):
@@ -199,8 +201,8 @@ class SupplyBudgetRow(BulkRow):
     product: Code | None = None
     family: str | None = Field(default=None, min_length=1, max_length=100)
     month: Month
-    volume: float = Field(ge=0)
-    value: float = Field(ge=0)
+    volume: Quantity
+    value: Money
 
 
 class SupplyBudgetRead(BaseModel):

@@ -21,6 +21,15 @@ def alembic_config(service_dir: Path, url: str) -> Config:
     return cfg
 
 
+def head_revisions(service_dir: Path) -> set[str]:
+    """The head revision(s) of a service's migration tree (what its code expects)."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config(str(service_dir / "alembic.ini"))
+    cfg.set_main_option("script_location", str(service_dir / "migrations"))
+    return set(ScriptDirectory.from_config(cfg).get_heads())
+
+
 def upgrade(service_dir: Path, url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(service_dir, url), revision)
 

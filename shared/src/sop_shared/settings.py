@@ -35,6 +35,8 @@ class KafkaSettings(BaseSettings):
     relay_batch_size: int = 200
     relay_idle_seconds: float = 0.2
     consumer_max_attempts: int = 5
+    #: The longest wait between retries while a consumer's database or peer is down.
+    consumer_max_backoff_seconds: float = 5.0
 
 
 class AuthSettings(BaseSettings):
@@ -70,6 +72,8 @@ class PlatformSettings(BaseSettings):
     # A running job whose runner has not beaten for this long was cut off (killed process,
     # lost host) and is marked failed by any replica; live runners beat every quarter of it.
     job_stale_seconds: float = Field(default=60.0, gt=0)
+    # Starts of a job cut off that way before it is failed for good (with a job.failed event).
+    job_max_attempts: int = Field(default=3, ge=1)
 
 
 class ServiceSettings(BaseSettings):

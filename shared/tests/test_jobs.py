@@ -87,7 +87,8 @@ def test_a_job_interrupted_on_every_attempt_fails_with_its_event(engine: Engine)
         recover_interrupted(engine, "svc", stale_after=60, max_attempts=3, on_failed=on_failed)
     job = _job(engine, job_id)
     assert (job.state, job.attempts) == ("failed", 3)
-    assert job.error is not None and job.error.startswith("interrupted")
+    assert job.error is not None
+    assert job.error.startswith("interrupted")
     assert failed == [(job_id, "failed", job.error)]
 
 

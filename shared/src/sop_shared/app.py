@@ -214,7 +214,10 @@ def create_service_app(
             on_failed=job_failed_publisher(settings.service_name),
         )
         if settings.run_workers:  # only a worker process recovers jobs cut off by a crash
-            app.state.jobs.recover()
+            try:
+                app.state.jobs.recover()
+            except Exception as exc:  # no database (or schema) yet: the poller retries
+                log.warning("job recovery at start-up failed: %s", exc)
         workers = (
             start_workers(settings, engine, consumer_specs) if settings.run_workers else Workers()
         )

@@ -6,9 +6,10 @@ The outage is real: the cycle service reaches PostgreSQL through a TCP proxy the
 (``FaultStack.cut_database``); the chain demand → supply → capacity → supply runs meanwhile,
 so the cycle's ``plans`` consumer meets the outage with its events waiting.
 
-Checked that it can fail: with the former runner (retry five times, then dead-letter and
-commit the offset) the events of the chain were dead-lettered within seconds of the cut and
-the test went red on the dead-letter count.
+Checked that it can fail (a ``sitecustomize`` on the service processes, the repo untouched):
+with the former runner's rule (no outage class: retry five times, then dead-letter and
+commit the offset) the consumer dead-lettered the chain's events instead of pausing and the
+test went red.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ PLAN_EVENTS = (
 )
 
 
-def _metric(stack: Any, service: str, name: str, **labels: str) -> float:
-    """A sample of ``service``'s /metrics (needs no database)."""
-    text = httpx.get(stack.url(service) + "/metrics", timeout=10).text
+def _metric(stack: Any, of: str, name: str, **labels: str) -> float:
+    """A sample of service ``of``'s /metrics (needs no database)."""
+    text = httpx.get(stack.url(of) + "/metrics", timeout=10).text
     want = ",".join(f'{k}="{v}"' for k, v in labels.items())
     for line in text.splitlines():
         if line.startswith(f"{name}{{{want}}} "):

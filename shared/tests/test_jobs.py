@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from sop_shared.db import make_engine, transaction
 from sop_shared.jobs import JobRunner, create_job, recover_interrupted
@@ -135,3 +135,34 @@ def test_a_long_job_outlives_the_stale_limit_because_its_runner_beats(engine: En
         stop.set()
         poller.join(timeout=5)
         runner.shutdown()
+
+
+def test_a_job_failed_for_good_publishes_job_failed_with_its_state(engine: Engine) -> None:
+    """The publisher the services wire as ``on_failed``: the event is an outbox row of the
+    transaction that fails the job, so it goes out exactly when the failure is committed."""
+    from sop_shared.jobs.events import job_failed_publisher
+    from sop_shared.outbox.models import OutboxEvent
+
+    OutboxEvent.__table__.create(engine)  # type: ignore[attr-defined]
+    with transaction(engine) as session:
+        job_id = create_job(
+            session,
+            kind="supply-plan",
+            params={"cycle": "2027-02", "scenario": "base"},
+            created_by="t",
+        ).id
+    assert claim(engine, job_id, "replica-a")
+    _stale(engine, job_id)
+    recover_interrupted(
+        engine, "supply", stale_after=60, max_attempts=1, on_failed=job_failed_publisher("supply")
+    )
+    with Session(engine) as session:
+        [row] = session.exec(select(OutboxEvent)).all()
+    assert (row.topic, row.key, row.event_type) == (
+        "sop.supply.v1",
+        "2027-02",
+        "sop.supply.job.failed.v1",
+    )
+    data = row.payload["data"]
+    assert (data["job_id"], data["kind"], data["attempts"]) == (str(job_id), "supply-plan", 1)
+    assert data["error"].startswith("interrupted")

@@ -42,7 +42,9 @@ class ReplayRequest(BaseModel):
     ids: list[Annotated[int, Field(ge=1, le=2**53)]] | None = Field(
         default=None, max_length=1000, description="Dead letters to replay; all pending if null"
     )
-    consumer: str | None = Field(default=None, max_length=200)
+    consumer: str | None = Field(
+        default=None, max_length=200, pattern=r"^[A-Za-z0-9._-]+$", examples=["supply.plans"]
+    )
 
 
 class ReplayResult(BaseModel):

@@ -133,6 +133,14 @@ class OutboxRelay:
         """Take this service's relay lock for the batch's transaction (PostgreSQL)."""
         if session.get_bind().dialect.name != "postgresql":
             return True
+        # A relay whose host vanished without closing its connection must not keep the lock
+        # (and so every relay of the service) until TCP keepalive notices: its session ends
+        # once its batch has idled this long (well above a batch's wait for the acks).
+        idle_ms = max(30_000, 2 * self.settings.delivery_timeout_ms)
+        session.execute(
+            text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)"),
+            {"ms": str(idle_ms)},
+        )
         got = bool(
             session.execute(
                 text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": self.lock_key}

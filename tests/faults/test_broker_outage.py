@@ -25,115 +25,6 @@ from sop_shared.testing import wait_until
 
 pytestmark = pytest.mark.e2e
 
-#: A planner's change that moves supply and capacity: +40 % beverages in the second month
-#: (the bottling lines of PLANT-N are the bottleneck) and +30 % snacks in the third.
-OVERRIDE = [
-    {"level": "family", "node": "BEV", "month": "2027-03", "change_pct": 40},
-    {"level": "family", "node": "SNK", "month": "2027-04", "change_pct": 30},
-]
-CONSUMED_BY = {  # producer: (event type, consumers that apply it)
-    "demand": ("sop.demand.plan.changed.v1", ("supply.plans", "cycle.plans")),
-    "supply": ("sop.supply.plan.changed.v1", ("capacity.supply-plans", "cycle.plans")),
-    "capacity": ("sop.capacity.plan.changed.v1", ("supply.plans", "cycle.plans")),
-}
-CONSUMER_SERVICE = {
-    "supply.plans": "supply",
-    "capacity.supply-plans": "capacity",
-    "cycle.plans": "cycle",
-}
-
-
-def new_version(stack: Any, based_on: str, override: list[dict[str, Any]] | None) -> str:
-    """A new demand version copied from ``based_on``, optionally overridden, then submitted."""
-    created = stack.api(
-        "demand",
-        "POST",
-        "/demand-plans",
-        "demand_planner",
-        json={"cycle": stack.month, "scenario": "base", "based_on": based_on},
-    )
-    assert created.status_code == 201, created.text
-    plan_id, etag = created.json()["id"], created.headers["ETag"]
-    if override:
-        changed = stack.api(
-            "demand",
-            "POST",
-            f"/demand-plans/{plan_id}/overrides",
-            "demand_planner",
-            json={"reason": "fault test", "items": override},
-            headers={"If-Match": etag},
-        )
-        assert changed.status_code == 200, changed.text
-        etag = changed.headers["ETag"]
-    submitted = stack.api(
-        "demand",
-        "POST",
-        f"/demand-plans/{plan_id}/submit",
-        "demand_planner",
-        headers={"If-Match": etag},
-    )
-    assert submitted.status_code == 200, submitted.text
-    return str(plan_id)
-
-
-def supply_plans(stack: Any, demand_plan: str) -> list[dict[str, Any]]:
-    page = stack.api(
-        "supply", "GET", "/supply-plans", "viewer", params={"cycle": stack.month, "limit": 1000}
-    )
-    assert page.status_code == 200, page.text
-    return [p for p in page.json()["items"] if p["demand_plan_id"] == demand_plan]
-
-
-def jsonl(stack: Any, service: str, path: str) -> list[dict[str, Any]]:
-    response = stack.api(service, "GET", path, "viewer", params={"format": "jsonl"})
-    assert response.status_code == 200, response.text
-    rows = [json.loads(line) for line in response.text.splitlines() if line.strip()]
-    return sorted(
-        ({k: round(v, 6) if isinstance(v, float) else v for k, v in r.items()} for r in rows),
-        key=lambda r: json.dumps(r, sort_keys=True),
-    )
-
-
-def chain(stack: Any, demand_plan: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The supply plans the events made for ``demand_plan``: (unconstrained, constrained).
-
-    Runs a planner starts by hand (another test does) are ``created_by`` their caller, so
-    only the event-made ones count here."""
-    plans = supply_plans(stack, demand_plan)
-    unconstrained = [
-        p for p in plans if p["status"] == "unconstrained" and p["created_by"].startswith("event:")
-    ]
-    ids = {p["id"] for p in unconstrained}
-    constrained = [
-        p for p in plans if p["status"] == "constrained" and p["base_supply_plan_id"] in ids
-    ]
-    return unconstrained, constrained
-
-
-def outcome(stack: Any, demand_plan: str) -> dict[str, Any]:
-    """The settled chain of ``demand_plan``: its supply plan, production plan and the
-    constrained recompute, as lines (ids and timestamps left out)."""
-    unconstrained, constrained = wait_until(
-        lambda: (c := chain(stack, demand_plan))[1] and c, timeout=180, interval=0.5
-    )
-    assert len(unconstrained) == 1, unconstrained  # one demand event → one supply plan
-    assert len(constrained) == 1, constrained  # one capacity event → one recompute
-    production = stack.api(
-        "capacity",
-        "GET",
-        "/production-plans",
-        "viewer",
-        params={"supply_plan_id": unconstrained[0]["id"]},
-    ).json()["items"]
-    assert len(production) == 1, production  # one supply event → one production plan
-    assert constrained[0]["based_on_production_plan_id"] == str(production[0]["id"])
-    return {
-        "supply": jsonl(stack, "supply", f"/supply-plans/{unconstrained[0]['id']}/lines"),
-        "production": jsonl(stack, "capacity", f"/production-plans/{production[0]['id']}/lines"),
-        "constrained": jsonl(stack, "supply", f"/supply-plans/{constrained[0]['id']}/lines"),
-        "totals": [unconstrained[0]["totals"], constrained[0]["totals"]],
-    }
-
 
 def _broker_down(stack: Any) -> bool:
     ready = httpx.get(stack.url("demand") + "/readyz", timeout=10)
@@ -145,9 +36,20 @@ def _payload(value: Any) -> dict[str, Any]:
 
 
 def test_broker_outage_mid_chain_delays_events_and_loses_none(
-    fault_stack: Any, demo_plan: str
+    fault_stack: Any, demo_plan: str, chains: Any
 ) -> None:
     stack = fault_stack
+    new_version, outcome, supply_plans, chain = (
+        chains.new_version,
+        chains.outcome,
+        chains.supply_plans,
+        chains.chain,
+    )
+    OVERRIDE, CONSUMED_BY, CONSUMER_SERVICE = (
+        chains.OVERRIDE,
+        chains.CONSUMED_BY,
+        chains.CONSUMER_SERVICE,
+    )
     # Reference runs with the broker up: the plain plan (v1) and the overridden one.
     plain = outcome(stack, demo_plan)
     overridden_ref = new_version(stack, demo_plan, OVERRIDE)

@@ -2,21 +2,22 @@
 
 * During a bulk import of 100 000 history rows: after the restart the batch is either all
   there or absent, and the ERP's retry with the same Idempotency-Key applies it exactly once.
-* During a supply plan run (a job): after the restart the job ends ``failed`` (interrupted) or
-  ``succeeded``, never stuck ``running``; a plan written by it has every line (never half a
-  plan), and running it again gives the plan of the uninterrupted chain.
+* During a supply or a production plan job of the event chain: the restarted service
+  re-queues the interrupted job (``SOP_JOB_STALE_SECONDS`` after its runner's last
+  heartbeat, 3 s in this stack), the chain completes with no manual call, and its plans
+  equal the no-fault run's.
 
 Checked that it can fail (through a ``sitecustomize`` on the service processes, the repo
 untouched): with the Idempotency-Key ignored (``bulk.replay`` answering None) the second
 retry imported the 100 000 rows again instead of replaying the first answer and the test
-went red; with the recovery disabled (``fail_interrupted`` a no-op) the killed job stayed
-``running`` and the bounded wait for a final state went red. The recovery fails a job only
-once its runner's heartbeat is stale (3 s in this stack, ``SOP_JOB_STALE_SECONDS``), so a
-replica never fails another live replica's job (shared/tests/test_jobs.py).
+went red. The recovery takes a job only once its runner's heartbeat is stale, so a replica
+never takes another live replica's job (shared/tests/test_jobs.py).
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import signal
 import threading
@@ -27,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
+from sop_shared.devstack import Supervisor
 from sop_shared.testing import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -137,59 +139,115 @@ def test_import_killed_mid_request_is_all_or_nothing_and_retry_applies_once(
     assert _loads(stack) == before + 1
 
 
-def _job(stack: Any, job_id: str) -> dict[str, Any]:
-    return stack.api("supply", "GET", f"/jobs/{job_id}", "viewer").json()
+def _payload(value: Any) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else dict(value)
 
 
-def _plans_of_job(stack: Any, job_id: str) -> list[tuple[Any, int, Any]]:
-    """(plan id, lines written, lines announced) of the supply plans written by a job."""
+def _published(stack: Any, service: str, event_type: str, **match: str) -> dict[str, Any] | None:
+    """The data of a published ``event_type`` of ``service`` whose fields equal ``match``."""
     rows = stack.query(
-        "supply",
-        "SELECT p.id, (SELECT count(*) FROM supply_plan_line l WHERE l.plan_id = p.id), p.counts "
-        "FROM supply_plan p WHERE p.job_id = :j",
-        j=uuid.UUID(job_id).hex if stack.database_urls["supply"].startswith("sqlite") else job_id,
+        service,
+        "SELECT payload FROM outbox_event WHERE event_type = :t AND published_at IS NOT NULL",
+        t=event_type,
     )
-    return [(plan_id, int(written), counts) for plan_id, written, counts in rows]
+    for (payload,) in rows:
+        data = _payload(payload)["data"]
+        if all(data.get(k) == v for k, v in match.items()):
+            return dict(data)
+    return None
 
 
-def test_plan_run_killed_mid_job_is_failed_cleanly_and_rerun(
-    fault_stack: Any, demo_plan: str
+def _running_job(stack: Any, service: str, kind: str, **match: str) -> dict[str, Any] | None:
+    rows = stack.query(
+        service, "SELECT id, state, params, attempts FROM job WHERE kind = :k", k=kind
+    )
+    for job_id, state, params, attempts in rows:
+        if state == "running" and all(_payload(params).get(k) == v for k, v in match.items()):
+            return {"id": str(job_id), "attempts": attempts}
+    return None
+
+
+def _kill_mid_job_and_restart(
+    stack: Any, victim: str, upstream: str, find_job: Any
+) -> dict[str, Any]:
+    """``upstream`` paused (so ``victim``'s job is certainly mid-way, fetching from it), then
+    ``victim`` SIGKILLed while its job runs and restarted the way ``make run`` restarts a
+    dead service (``Supervisor``); returns the killed job."""
+    paused = stack.processes[upstream]
+    os.kill(paused.pid, signal.SIGSTOP)
+    try:
+        job = wait_until(find_job, timeout=90, interval=0.05)
+        killed = stack.processes[victim]
+        killed.kill()  # SIGKILL: no clean-up at all
+        killed.wait(30)
+    finally:
+        os.kill(paused.pid, signal.SIGCONT)
+    out = io.StringIO()
+    supervisor = Supervisor(stack, out)
+    assert supervisor.check() == [victim]
+    assert f"{victim} died (exit code -9); restarting it" in out.getvalue()
+    stack.wait_ready([victim], timeout=180)
+    return dict(job)
+
+
+def _attempts(stack: Any, service: str, job_id: str) -> tuple[str, int]:
+    [(state, attempts)] = stack.query(
+        service,
+        "SELECT state, attempts FROM job WHERE id = :j",
+        j=uuid.UUID(job_id).hex if stack.database_urls[service].startswith("sqlite") else job_id,
+    )
+    return state, int(attempts)
+
+
+def test_supply_killed_mid_plan_job_the_chain_completes_by_itself(
+    fault_stack: Any, demo_plan: str, chains: Any
+) -> None:
+    """Checked that it can fail: with the former recovery (fail the interrupted job) the job
+    ended ``failed`` and the wait for the chain's constrained plan went red."""
+    stack = fault_stack
+    plain = chains.outcome(stack, demo_plan)  # the no-fault run of the same demand
+    version = chains.new_version(stack, demo_plan, None)
+    # Once demand has sent the event, pause demand: supply's job then hangs fetching its lines.
+    wait_until(
+        lambda: _published(stack, "demand", "sop.demand.plan.changed.v1", plan_id=version),
+        timeout=60,
+        interval=0.02,
+    )
+    job = _kill_mid_job_and_restart(
+        stack,
+        "supply",
+        "demand",
+        lambda: _running_job(stack, "supply", "supply-plan", demand_plan_id=version),
+    )
+    assert chains.outcome(stack, version) == plain  # no manual call: the job was re-run
+    assert _attempts(stack, "supply", job["id"]) == ("succeeded", 2)
+
+
+def test_capacity_killed_mid_plan_job_the_chain_completes_by_itself(
+    fault_stack: Any, demo_plan: str, chains: Any
 ) -> None:
     stack = fault_stack
-    body = {"cycle": stack.month, "scenario": "base", "demand_plan_id": demo_plan}
-    demand = stack.processes["demand"]
-    # Demand paused: the run is certainly mid-job (fetching the demand lines) when killed.
-    os.kill(demand.pid, signal.SIGSTOP)
-    try:
-        queued = stack.api("supply", "POST", "/supply-plans", "supply_planner", json=body)
-        assert queued.status_code == 202, queued.text
-        job_id = queued.json()["id"]
-        wait_until(lambda: _job(stack, job_id)["state"] == "running", timeout=60, interval=0.05)
-        stack.stop_service("supply", signal.SIGKILL)
-    finally:
-        os.kill(demand.pid, signal.SIGCONT)
-
-    _restart(stack, "supply")
-    job = wait_until(
-        lambda: (j := _job(stack, job_id))["state"] in ("failed", "succeeded") and j,
+    plain = chains.outcome(stack, demo_plan)
+    version = chains.new_version(stack, demo_plan, None)
+    # Once supply has sent its plan, pause supply: capacity's job hangs fetching requirements.
+    supply_plan = wait_until(
+        lambda: _published(
+            stack,
+            "supply",
+            "sop.supply.plan.changed.v1",
+            upstream_plan_id=version,
+            status="unconstrained",
+        ),
         timeout=120,
-        interval=0.5,
+        interval=0.02,
     )
-    written = _plans_of_job(stack, job_id)
-    if job["state"] == "failed":
-        assert "interrupted" in (job["error"] or ""), job
-        assert written == []  # nothing of the cut-off run was kept
-    for _plan, lines, counts in written:  # a resumed run wrote a whole plan
-        announced = counts if isinstance(counts, dict) else __import__("json").loads(counts)
-        assert lines == announced["lines"]
-
-    rerun = stack.api("supply", "POST", "/supply-plans", "supply_planner", json=body)
-    assert rerun.status_code == 202, rerun.text
-    done = wait_until(
-        lambda: (j := _job(stack, rerun.json()["id"]))["state"] in ("failed", "succeeded") and j,
-        timeout=120,
-        interval=0.5,
+    job = _kill_mid_job_and_restart(
+        stack,
+        "capacity",
+        "supply",
+        lambda: _running_job(
+            stack, "capacity", "production-plan", supply_plan_id=supply_plan["plan_id"]
+        ),
     )
-    assert done["state"] == "succeeded", done
-    [(plan_id, lines, _counts)] = _plans_of_job(stack, rerun.json()["id"])
-    assert lines == done["result"]["lines"] > 0
+    assert chains.outcome(stack, version) == plain
+    assert _attempts(stack, "capacity", job["id"]) == ("succeeded", 2)

@@ -32,12 +32,14 @@ from sop_shared.auth import FailedAuthLimiter
 from sop_shared.db import make_engine, read_only
 from sop_shared.health import router as health_router
 from sop_shared.inbox import ConsumerRunner, ConsumerSpec
-from sop_shared.jobs import JobRunner, fail_interrupted
+from sop_shared.inbox.routes import router as dead_letters_router
+from sop_shared.jobs import JobRunner
 from sop_shared.jobs import router as jobs_router
+from sop_shared.jobs.events import job_failed_publisher
 from sop_shared.jobs.runner import Work
 from sop_shared.logging import configure_logging, reset_request_id, set_request_id
 from sop_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from sop_shared.migrations import upgrade
+from sop_shared.migrations import head_revisions, upgrade
 from sop_shared.outbox import OutboxRelay
 from sop_shared.problems import (
     ProblemDetails,
@@ -264,16 +266,20 @@ def create_service_app(
         app.state.read_engine = read_only(engine)
         if settings.migrate_on_start:
             upgrade(service_dir, settings.database_url)
-        if settings.run_workers:  # only a worker process recovers jobs cut off by a crash
-            fail_interrupted(
-                engine, settings.service_name, stale_after=settings.platform.job_stale_seconds
-            )
+        app.state.migration_heads = head_revisions(service_dir)
         app.state.jobs = JobRunner(
             engine,
             settings.service_name,
             handlers=job_handlers,
             stale_after=settings.platform.job_stale_seconds,
+            max_attempts=settings.platform.job_max_attempts,
+            on_failed=job_failed_publisher(settings.service_name),
         )
+        if settings.run_workers:  # only a worker process recovers jobs cut off by a crash
+            try:
+                app.state.jobs.recover()
+            except Exception as exc:  # no database (or schema) yet: the poller retries
+                log.warning("job recovery at start-up failed: %s", exc)
         workers = (
             start_workers(settings, engine, consumer_specs) if settings.run_workers else Workers()
         )
@@ -305,6 +311,9 @@ def create_service_app(
     app.state.auth_limiter = FailedAuthLimiter(
         settings.auth.failed_limit, settings.auth.failed_window_seconds
     )
+    app.state.consumer_handlers = {
+        f"{settings.service_name}.{spec.purpose}": spec.handlers for spec in consumer_specs
+    }
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.platform.max_body_bytes)
     app.add_middleware(
         RequestContextMiddleware,
@@ -333,6 +342,7 @@ def create_service_app(
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(jobs_router, prefix=API_PREFIX)
+    app.include_router(dead_letters_router, prefix=API_PREFIX)
     _register_problem_schema(app)
     return app
 

@@ -237,5 +237,68 @@ def _write_xlsx(records: Iterator[dict[str, Any]], out: Path) -> int:
     return count
 
 
+dead_letters = typer.Typer(
+    help="Events a service's consumers could not apply (bad payload, domain rule, bug)",
+    no_args_is_help=True,
+)
+app.add_typer(dead_letters, name="dead-letters")
+
+
+@dead_letters.command("list")
+def list_dead_letters(
+    service: ServiceOpt,
+    token: TokenOpt = None,
+    url: UrlOpt = None,
+    include_replayed: Annotated[bool, typer.Option(help="also those replayed already")] = False,
+) -> None:
+    """List the dead letters of a service with their reason and error."""
+    response = httpx.get(
+        _base(service, url) + "/api/v1/dead-letters",
+        params={"include_replayed": include_replayed, "limit": 1000},
+        headers=_headers(token),
+        timeout=30,
+    )
+    if response.status_code >= 400:
+        _fail(response)
+    page = response.json()
+    for item in page["items"]:
+        state = "replayed" if item["replayed_at"] else "pending"
+        typer.echo(
+            f"{item['id']:>6}  {state:<8} {item['consumer']:<24} {item['event_type'] or '-':<32} "
+            f"{item['reason']}: {item['replay_error'] or item['error']}"
+        )
+    typer.echo(f"{page['total']} dead letter(s)")
+
+
+@dead_letters.command("replay")
+def replay_dead_letters(
+    service: ServiceOpt,
+    ids: Annotated[
+        list[int] | None, typer.Option("--id", help="dead letter id (repeat); all if none")
+    ] = None,
+    consumer: Annotated[str | None, typer.Option(help="only this consumer's")] = None,
+    token: TokenOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Re-apply dead letters once their cause is fixed; exits 1 if any still fails."""
+    response = httpx.post(
+        _base(service, url) + "/api/v1/dead-letters/replay",
+        json={"ids": ids or None, "consumer": consumer},
+        headers=_headers(token),
+        timeout=600,
+    )
+    if response.status_code >= 400:
+        _fail(response)
+    answer = response.json()
+    for result in answer["results"]:
+        typer.echo(
+            f"{result['id']:>6}  {result['outcome']:<9} {result['consumer']} "
+            f"{result['event_id'] or ''} {result['error'] or ''}".rstrip()
+        )
+    typer.echo(f"{len(answer['results'])} replayed, {answer['pending']} still pending")
+    if any(r["outcome"] == "failed" for r in answer["results"]):
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

@@ -1,6 +1,7 @@
 """``make run``: the embedded broker and the four services as processes on loopback.
 
-Ctrl-C (SIGINT) or SIGTERM stops every process this started, also while it is still
+A service that dies while the stack runs is restarted (``Supervisor``), with a line saying
+so; the others and the broker keep running. Ctrl-C (SIGINT) or SIGTERM stops every process this started, also while it is still
 starting: every wait of the start-up (broker, readiness, demo load) gives way to the stop
 flag, and the program then exits quietly with 0. The same class starts the stack for the
 end-to-end tests, on free ports and throw-away databases.
@@ -184,6 +185,48 @@ class DevStack:
         self.stop()
 
 
+class Supervisor:
+    """Restarts a service of ``make run`` that dies, saying so on one clear line.
+
+    The rest of the stack (and the memory-only broker with the chains in flight) keeps
+    running. A service that keeps dying right after its start is restarted with a growing
+    delay (up to a minute), so a broken one does not spin.
+    """
+
+    def __init__(self, stack: DevStack, out: Any) -> None:
+        self.stack, self.out = stack, out
+        self.restarts: dict[str, int] = {}
+        self.started: dict[str, float] = dict.fromkeys(stack.processes, time.monotonic())
+        self.due: dict[str, float] = {}
+
+    def check(self) -> list[str]:
+        """One look at every service: restart those that died (when their delay is over)."""
+        restarted = []
+        now = time.monotonic()
+        for name, proc in list(self.stack.processes.items()):
+            if proc.poll() is None or self.stack.stop_event.is_set():
+                continue
+            if name not in self.due:
+                quick = now - self.started.get(name, 0.0) < 30
+                count = self.restarts[name] = self.restarts.get(name, 0) + 1 if quick else 1
+                delay = min(2.0 ** (count - 1), 60.0) if count > 1 else 0.0
+                self.due[name] = now + delay
+                self.out.write(
+                    f"!! {name} died (exit code {proc.returncode}); restarting it"
+                    f"{f' in {delay:.0f} s' if delay >= 1 else ''} (restart {count}); "
+                    f"log: {self.stack.data_dir / (name + '.log')}\n"
+                )
+                self.out.flush()
+            if now >= self.due[name]:
+                del self.due[name]
+                self.stack.start_service(name)
+                self.started[name] = time.monotonic()
+                restarted.append(name)
+                self.out.write(f"   {name} restarted (pid {self.stack.processes[name].pid})\n")
+                self.out.flush()
+        return restarted
+
+
 def load_demo(stack: DevStack, token: str) -> str | None:
     """Load the demo company through the public APIs, if the demo loader is installed."""
     try:
@@ -285,12 +328,9 @@ def main() -> int:
             out.write(f"  demo      {demo}\n")
         out.write(f"\ndevelopment token (admin):\n{token}\n\nPress Ctrl-C to stop.\n")
         out.flush()
+        supervisor = Supervisor(stack, out)
         while not stop.wait(1.0):
-            for name, proc in stack.processes.items():
-                if proc.poll() is not None and not stop.is_set():
-                    out.write(f"{name} exited with {proc.returncode}; stopping\n")
-                    code = 1
-                    stop.set()
+            supervisor.check()
     except Interrupted:
         out.write("interrupted while starting\n")
     finally:

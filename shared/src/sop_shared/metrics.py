@@ -23,3 +23,9 @@ EVENTS_CONSUMED = Counter(
     "sop_events_consumed_total", "Events handled by consumers", ["consumer", "outcome"]
 )
 JOBS = Counter("sop_jobs_total", "Background jobs by final state", ["service", "kind", "state"])
+DEAD_LETTERS = Gauge("sop_dead_letters", "Dead-lettered events not yet replayed", ["service"])
+CONSUMER_PAUSED = Gauge(
+    "sop_consumer_paused",
+    "1 while a consumer waits out an outage (partitions paused, nothing committed)",
+    ["consumer"],
+)

@@ -21,6 +21,19 @@ def alembic_config(service_dir: Path, url: str) -> Config:
     return cfg
 
 
+def head_revisions(service_dir: Path) -> set[str] | None:
+    """The head revision(s) of a service's migration tree (what its code expects); None for
+    an app without one (readiness then checks the connection only)."""
+    from alembic.script import ScriptDirectory
+
+    if not (service_dir / "migrations").is_dir():
+        return None
+
+    cfg = Config(str(service_dir / "alembic.ini"))
+    cfg.set_main_option("script_location", str(service_dir / "migrations"))
+    return set(ScriptDirectory.from_config(cfg).get_heads())
+
+
 def upgrade(service_dir: Path, url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(service_dir, url), revision)
 

@@ -71,6 +71,8 @@ class KafkaSettings(BaseSettings):
     relay_batch_size: int = 200
     relay_idle_seconds: float = 0.2
     consumer_max_attempts: int = 5
+    #: The longest wait between retries while a consumer's database or peer is down.
+    consumer_max_backoff_seconds: float = 5.0
 
 
 class AuthSettings(BaseSettings):
@@ -117,6 +119,8 @@ class PlatformSettings(BaseSettings):
     db_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     # Browser origins allowed to call the API (CORS); empty (the default): none, closed.
     cors_origins: list[str] = Field(default_factory=list)
+    # Starts of a job cut off that way before it is failed for good (with a job.failed event).
+    job_max_attempts: int = Field(default=3, ge=1)
 
 
 class ServiceSettings(BaseSettings):

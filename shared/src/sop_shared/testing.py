@@ -215,13 +215,17 @@ class TcpProxy:
 
     @staticmethod
     def _pipe(src: Any, dst: Any) -> None:
+        import socket as _socket
+
         try:
             while data := src.recv(65536):
                 dst.sendall(data)
         except OSError:
             pass
         finally:
-            for s in (src, dst):
+            for s in (src, dst):  # shutdown, not just close: the other direction's thread is
+                with contextlib.suppress(OSError):  # blocked in recv() on the same socket,
+                    s.shutdown(_socket.SHUT_RDWR)  # and close() alone would not send the FIN
                 with contextlib.suppress(OSError):
                     s.close()
 

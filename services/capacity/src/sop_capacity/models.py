@@ -15,12 +15,13 @@ from sop_capacity.routings.models import Routing
 from sop_capacity.scenarios.models import ScenarioSetting
 from sop_capacity.workforce.models import Workforce
 from sop_shared.bulk import IdempotencyRecord
-from sop_shared.inbox.models import ProcessedMessage
+from sop_shared.inbox.models import DeadLetter, ProcessedMessage
 from sop_shared.jobs.models import Job
 from sop_shared.outbox.models import OutboxEvent
 from sop_shared.readmodels.products import ProductRef
 
 __all__ = [
+    "DeadLetter",
     "IdempotencyRecord",
     "Job",
     "OutboxEvent",

@@ -193,3 +193,20 @@ def test_approval_freezes_the_named_plan(session: Session) -> None:
     # An unknown plan id changes nothing and does not fail the consumer.
     approved.data["production_plan_id"] = "not-a-uuid"
     on_plan_approved(session, approved)
+
+
+def test_a_supply_plan_whose_run_failed_for_good_is_queued_again(session: Session) -> None:
+    """The once-per-plan rule never leaves the chain without a job: a failed run is retried
+    by the next announcement of the same plan (a replayed or republished event)."""
+    on_supply_plan_changed(session, supply_event())
+    [first] = jobs(session)
+    first.state = "failed"
+    session.add(first)
+    session.flush()
+    on_supply_plan_changed(session, supply_event())
+    queued = [j for j in jobs(session) if j.state == "queued"]
+    assert len(queued) == 1
+    assert queued[0].id != first.id
+    trigger = session.get(PlanTrigger, ("SP-1", "base"))
+    assert trigger is not None
+    assert trigger.job_id == queued[0].id

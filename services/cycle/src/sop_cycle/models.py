@@ -4,7 +4,7 @@ from sop_cycle.cycles.models import Approval, Cycle, CycleStep, StepTransition
 from sop_cycle.executive.models import CycleKpi, Decision
 from sop_cycle.plans.models import PlanRecord
 from sop_cycle.scenarios.models import Scenario
-from sop_shared.inbox.models import ProcessedMessage
+from sop_shared.inbox.models import DeadLetter, ProcessedMessage
 from sop_shared.jobs.models import Job
 from sop_shared.outbox.models import OutboxEvent
 
@@ -13,6 +13,7 @@ __all__ = [
     "Cycle",
     "CycleKpi",
     "CycleStep",
+    "DeadLetter",
     "Decision",
     "Job",
     "OutboxEvent",

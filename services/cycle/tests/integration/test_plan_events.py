@@ -247,3 +247,41 @@ class TestReopen:
         trail = client.get(f"{BASE}/audit?step=supply_review", headers=token("viewer")).json()
         assert trail["items"][-1]["reason"] == "product_review reopened: NPI launch date moved"
         assert trail["items"][-1]["actor"] == "carla"
+
+
+def _job_failed(kind: str, *, scenario: str = "base") -> Any:
+    from sop_shared.events import new_event
+
+    domain = "supply" if kind == "supply-plan" else "capacity"
+    return new_event(
+        source=f"/sop/{domain}",
+        type=f"sop.{domain}.job.failed.v1",
+        subject="J1",
+        data={
+            "job_id": "J1",
+            "kind": kind,
+            "error": "interrupted: the service stopped while the job ran, 3 time(s) of 3",
+            "attempts": 3,
+            "cycle": MONTH,
+            "scenario": scenario,
+        },
+    )
+
+
+class TestJobFailed:
+    def test_a_failed_plan_job_blocks_its_step_with_the_reason_until_a_plan_arrives(
+        self, client: Any, token: Any, session: Session, cycle: None
+    ) -> None:
+        deliver(session, plan_event("demand", "D1"))
+        deliver(session, _job_failed("supply-plan"))
+        assert _status(client, token)["supply_review"] == "blocked"
+        trail = client.get(f"{BASE}/audit?step=supply_review", headers=token("viewer")).json()
+        entry = trail["items"][-1]
+        assert (entry["action"], entry["to_status"]) == ("block", "blocked")
+        assert "supply-plan job J1 failed after 3 attempt(s): interrupted" in entry["reason"]
+
+        deliver(session, _job_failed("production-plan", scenario="what-if"))
+        assert _status(client, token)["production_review"] == "not_started"  # base only
+
+        deliver(session, plan_event("supply", "S1", upstream="D1"))  # someone re-ran it
+        assert _status(client, token)["supply_review"] == "ready"

@@ -13,11 +13,12 @@ from sop_demand.plans.models import DemandPlan, DemandPlanLine, DemandScenario, 
 from sop_demand.products.models import Product
 from sop_demand.promotions.models import Promotion
 from sop_shared.bulk import IdempotencyRecord
-from sop_shared.inbox.models import ProcessedMessage
+from sop_shared.inbox.models import DeadLetter, ProcessedMessage
 from sop_shared.jobs.models import Job
 from sop_shared.outbox.models import OutboxEvent
 
 __all__ = [
+    "DeadLetter",
     "DemandBudget",
     "DemandPlan",
     "DemandPlanLine",

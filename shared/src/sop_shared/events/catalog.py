@@ -121,6 +121,18 @@ class JobRequestedData(BaseModel):
     params: dict[str, object] = Field(default_factory=dict)
 
 
+class JobFailedData(BaseModel):
+    """A job failed for good (its error, or interrupted more often than allowed): the work it
+    stood for (e.g. a plan of a chain) will not appear unless someone starts it again."""
+
+    job_id: str
+    kind: str = Field(description="The job kind, e.g. supply-plan or production-plan")
+    error: str
+    attempts: int = Field(description="How many times a runner started it")
+    cycle: str | None = None
+    scenario: str | None = None
+
+
 @dataclass(frozen=True)
 class EventSpec:
     type: str
@@ -204,6 +216,16 @@ _SPECS = [
         PlanApprovedData,
         "Executives approved the cycle's plan; ERP consumers take it from here.",
     ),
+]
+
+_SPECS += [
+    EventSpec(
+        f"sop.{domain}.job.failed.v1",
+        domain,
+        JobFailedData,
+        f"A {domain} job failed for good (its error, or interrupted on every attempt).",
+    )
+    for domain in ("demand", "supply", "capacity", "cycle")
 ]
 
 EVENT_TYPES: dict[str, EventSpec] = {spec.type: spec for spec in _SPECS}

@@ -29,6 +29,8 @@ class Job(SQLModel, table=True):
     )
     total_parts: int = Field(default=1)
     done_parts: int = Field(default=0)
+    #: How many times a runner started it; an interrupted job is re-queued while below the cap.
+    attempts: int = Field(default=0)
     progress: float = Field(default=0.0)
     message: str | None = Field(default=None, max_length=500)
     result: dict[str, Any] | None = Field(

@@ -76,33 +76,82 @@ def complete_part(
     return job
 
 
-def fail_interrupted(engine: Engine, service: str, *, stale_after: float = 60.0) -> int:
-    """Fail single-part jobs left running by a runner that stopped beating (killed, lost).
+#: ``on_failed(session, job)``: called in the transaction that fails a job for good (to
+#: publish an event with it); the job row already says ``failed`` and why.
+OnFailed = Callable[[Session, Job], None]
+
+
+def recover_interrupted(
+    engine: Engine,
+    service: str,
+    *,
+    stale_after: float = 60.0,
+    max_attempts: int = 3,
+    on_failed: OnFailed | None = None,
+) -> int:
+    """Re-queue single-part jobs left running by a runner that stopped beating (killed, lost);
+    one cut off ``max_attempts`` times is failed instead, with ``on_failed`` in the same
+    transaction. Returns how many jobs were recovered either way.
 
     Run at start-up and periodically by every runner. A job of a live replica keeps a fresh
-    heartbeat and is left alone, so replicas sharing a database do not fail each other's
+    heartbeat and is left alone, so replicas sharing a database do not take each other's
     work. Queued jobs are kept: the poller starts them, so work requested before a crash
     still runs. (Clocks of replicas are assumed in sync, as NTP keeps them.)
     """
     cutoff = datetime.now(UTC) - timedelta(seconds=stale_after)
+    requeued = failed = 0
     with transaction(engine) as session:
-        result = session.exec(  # type: ignore[call-overload]
-            update(Job)
+        stale = session.exec(
+            select(Job)
             .where(
                 col(Job.state) == JobState.running,
                 col(Job.total_parts) == 1,
                 or_(col(Job.heartbeat_at).is_(None), col(Job.heartbeat_at) < cutoff),
             )
-            .values(
-                state=JobState.failed,
-                error="interrupted: the service stopped while the job ran",
-                finished_at=datetime.now(UTC),
-            )
+            .with_for_update(skip_locked=True)
+        ).all()
+        for job in stale:
+            if job.attempts < max_attempts:
+                job.state, job.owner, job.heartbeat_at = JobState.queued, None, None
+                job.message = (
+                    f"re-queued: attempt {job.attempts} of {max_attempts} was interrupted "
+                    "(the service stopped while the job ran)"
+                )
+                requeued += 1
+            else:
+                job.state, job.finished_at = JobState.failed, datetime.now(UTC)
+                job.error = (
+                    f"interrupted: the service stopped while the job ran, {job.attempts} "
+                    f"time(s) of {max_attempts}"
+                )
+                failed += 1
+            session.add(job)
+            if job.state == JobState.failed:
+                session.flush()
+                JOBS.labels(service, job.kind, "failed").inc()
+                if on_failed is not None:
+                    on_failed(session, job)
+    if requeued or failed:
+        log.warning(
+            "%s: %s interrupted job(s) re-queued, %s failed after %s attempts",
+            service,
+            requeued,
+            failed,
+            max_attempts,
         )
-        count = int(result.rowcount or 0)
-    if count:
-        log.warning("%s: marked %s interrupted job(s) failed", service, count)
-    return count
+    return requeued + failed
+
+
+def finish_in(session: Session, job_id: uuid.UUID, result: dict[str, Any]) -> None:
+    """Mark a job succeeded inside the transaction that writes its outcome, so a crash
+    between that commit and the runner's own bookkeeping never runs the job again."""
+    session.exec(  # type: ignore[call-overload]
+        update(Job)
+        .where(col(Job.id) == job_id)
+        .values(
+            state=JobState.succeeded, progress=1.0, result=result, finished_at=datetime.now(UTC)
+        )
+    )
 
 
 def claim(engine: Engine, job_id: uuid.UUID, owner: str) -> bool:
@@ -112,7 +161,13 @@ def claim(engine: Engine, job_id: uuid.UUID, owner: str) -> bool:
         result = session.exec(  # type: ignore[call-overload]
             update(Job)
             .where(col(Job.id) == job_id, col(Job.state) == JobState.queued)
-            .values(state=JobState.running, started_at=now, owner=owner, heartbeat_at=now)
+            .values(
+                state=JobState.running,
+                started_at=now,
+                owner=owner,
+                heartbeat_at=now,
+                attempts=Job.attempts + 1,
+            )
         )
         return bool(result.rowcount)
 
@@ -148,8 +203,12 @@ class JobRunner:
         workers: int = 2,
         handlers: dict[str, Work] | None = None,
         stale_after: float = 60.0,
+        max_attempts: int = 3,
+        on_failed: OnFailed | None = None,
     ) -> None:
         self.engine = engine
+        self.max_attempts = max_attempts
+        self.on_failed = on_failed
         self.service = service
         self.handlers = dict(handlers or {})
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -179,6 +238,16 @@ class JobRunner:
             started += 1
         return started
 
+    def recover(self) -> int:
+        """Re-queue (or finally fail) the jobs whose runner stopped beating."""
+        return recover_interrupted(
+            self.engine,
+            self.service,
+            stale_after=self.stale_after,
+            max_attempts=self.max_attempts,
+            on_failed=self.on_failed,
+        )
+
     def poll_forever(self, stop: threading.Event, interval: float = 0.25) -> None:
         """Start queued jobs; every quarter of ``stale_after`` beat for the running ones and
         fail those whose runner (here or on another replica) stopped beating."""
@@ -190,7 +259,7 @@ class JobRunner:
                 if time.monotonic() - last_beat >= every:
                     last_beat = time.monotonic()
                     beat(self.engine, self.owner, set(self._inflight))
-                    fail_interrupted(self.engine, self.service, stale_after=self.stale_after)
+                    self.recover()
             except Exception:
                 log.exception("job poller error")
             stop.wait(interval)
@@ -225,6 +294,7 @@ class JobRunner:
                 started_at=now,
                 owner=self.owner,
                 heartbeat_at=now,
+                attempts=Job.attempts + 1,
             )
             self._inflight.add(job_id)
 
@@ -235,13 +305,15 @@ class JobRunner:
             result = work(self.engine, job_id, report)
         except Exception as exc:
             log.exception("job %s (%s) failed", job_id, kind, extra={"job_id": str(job_id)})
-            _set(
-                self.engine,
-                job_id,
-                state=JobState.failed,
-                error=str(exc)[:4000],
-                finished_at=datetime.now(UTC),
-            )
+            with transaction(self.engine) as session:
+                job = session.get(Job, job_id)
+                if job is not None:
+                    job.state, job.finished_at = JobState.failed, datetime.now(UTC)
+                    job.error = str(exc)[:4000]
+                    session.add(job)
+                    session.flush()
+                    if self.on_failed is not None:
+                        self.on_failed(session, job)
             JOBS.labels(self.service, kind, "failed").inc()
             return
         _set(

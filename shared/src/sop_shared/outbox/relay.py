@@ -3,6 +3,15 @@
 One batch is one transaction (STYLE §5): lock unpublished rows (``SKIP LOCKED`` on
 PostgreSQL), send, wait for the acks, mark them published. The first failure stops
 the batch so a later event for the same key can never overtake an earlier one.
+
+One relay of a service sends at a time, however many replicas run one: on PostgreSQL a
+batch starts by taking the service's advisory transaction lock (``pg_try_advisory_xact_lock``)
+and a relay that does not get it sends nothing this round. Batches therefore never overlap,
+each one sends the oldest unpublished rows in ``seq`` order after the previous batch's were
+acknowledged, and per-key order holds across replicas; when the relay holding the lock dies,
+its transaction ends with its connection and the next replica's batch takes over. SQLite
+needs no lock: a batch begins with ``BEGIN IMMEDIATE`` (``sop_shared.db``), which already
+serialises relays sharing the file.
 """
 
 from __future__ import annotations
@@ -11,14 +20,15 @@ import json
 import logging
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kafka import KafkaProducer
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, text
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from sop_shared.db import transaction
 from sop_shared.kafka import broker_reachable, ensure_topics, make_producer
@@ -49,6 +59,9 @@ class OutboxRelay:
         self._known_topics: set[str] = set()
         self.retention = retention
         self._last_housekeeping = 0.0
+        #: The advisory lock of this service's relays (stable across processes and hosts).
+        self.lock_key = zlib.crc32(f"sop-outbox-relay:{service}".encode())
+        self.leading = False
 
     def _connected_producer(self) -> KafkaProducer | None:
         if not broker_reachable(self.settings):  # fail fast instead of blocking on timeouts
@@ -80,6 +93,8 @@ class OutboxRelay:
         published = 0
         failed = False
         with transaction(self.engine) as session:
+            if not self._lead(session):
+                return 0
             rows = session.exec(
                 select(OutboxEvent)
                 .where(col(OutboxEvent.published_at).is_(None))
@@ -113,6 +128,28 @@ class OutboxRelay:
             self._drop_producer()
         OUTBOX_PUBLISHED.labels(self.service).inc(published)
         return published
+
+    def _lead(self, session: Session) -> bool:
+        """Take this service's relay lock for the batch's transaction (PostgreSQL)."""
+        if session.get_bind().dialect.name != "postgresql":
+            return True
+        # A relay whose host vanished without closing its connection must not keep the lock
+        # (and so every relay of the service) until TCP keepalive notices: its session ends
+        # once its batch has idled this long (well above a batch's wait for the acks).
+        idle_ms = max(30_000, 2 * self.settings.delivery_timeout_ms)
+        session.execute(
+            text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)"),
+            {"ms": str(idle_ms)},
+        )
+        got = bool(
+            session.execute(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": self.lock_key}
+            ).scalar()
+        )
+        if got != self.leading:
+            log.info("%s relay %s", self.service, "leads" if got else "stands by")
+            self.leading = got
+        return got
 
     def _send(self, producer: KafkaProducer, row: OutboxEvent) -> Any:
         headers = [(k, str(v).encode()) for k, v in row.headers.items()]

@@ -37,7 +37,7 @@ from sop_capacity.rccp.service import Thresholds, analyse
 from sop_capacity.settings import CapacitySettings
 from sop_capacity.supply import SupplyGateway
 from sop_shared.db import transaction
-from sop_shared.jobs import Job
+from sop_shared.jobs import Job, finish_in
 from sop_shared.jobs.runner import Work
 from sop_shared.problems import DomainError
 
@@ -179,6 +179,12 @@ def compute_and_write(
                     created_by=created_by,
                     build_seconds=build_seconds,
                 )
+                if job_id is not None:  # a crash after this commit must not run it again
+                    finish_in(
+                        session,
+                        job_id,
+                        {"production_plan_id": str(plan.id), "version": plan.version},
+                    )
             break
         except IntegrityError:  # another run took this version number first
             if attempt == WRITE_ATTEMPTS:

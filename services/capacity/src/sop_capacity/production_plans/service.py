@@ -49,7 +49,7 @@ from sop_capacity.production_plans.schemas import (
 from sop_capacity.production_plans.strategies import Outcome
 from sop_capacity.production_plans.writer import load_figures, write_detail
 from sop_shared.events.catalog import PlanChangedData
-from sop_shared.jobs import Job, create_job
+from sop_shared.jobs import Job, JobState, create_job
 from sop_shared.problems import FieldError, NotFound, Unprocessable
 from sop_shared.streaming import LineFormat, stream_query
 
@@ -82,10 +82,18 @@ def request_run(session: Session, *, data: ProductionPlanRequest, actor: str) ->
 
 
 def queue_for_supply_plan(session: Session, *, data: PlanChangedData, event_id: str) -> Job | None:
-    """The automatic run for an unconstrained supply plan, queued once per (plan, scenario)."""
+    """The automatic run for an unconstrained supply plan, queued once per (plan, scenario).
+
+    The same plan announced again (a replayed or republished event) queues nothing, unless
+    the run it queued failed for good: that one is queued again, so a chain is never left
+    without a job.
+    """
     repo = ProductionPlanRepository(session)
-    if repo.trigger(data.plan_id, data.scenario) is not None:
-        return None
+    trigger = repo.trigger(data.plan_id, data.scenario)
+    if trigger is not None:
+        earlier = session.get(Job, trigger.job_id)
+        if earlier is not None and earlier.state != JobState.failed:
+            return None
     params = RunParams(
         supply_plan_id=data.plan_id,
         supply_plan_version=data.version,
@@ -98,16 +106,14 @@ def queue_for_supply_plan(session: Session, *, data: PlanChangedData, event_id: 
         params={**params.model_dump(mode="json"), "trigger": "event", "event_id": event_id},
         created_by="event:sop.supply.plan.changed.v1",
     )
-    session.add(
-        PlanTrigger(
-            supply_plan_id=data.plan_id,
-            scenario=data.scenario,
-            cycle=data.cycle,
-            supply_plan_version=data.version,
-            event_id=event_id,
-            job_id=job.id,
-        )
+    trigger = trigger or PlanTrigger(
+        supply_plan_id=data.plan_id,
+        scenario=data.scenario,
+        cycle=data.cycle,
+        supply_plan_version=data.version,
     )
+    trigger.event_id, trigger.job_id = event_id, job.id  # a new trigger, or a failed run retried
+    session.add(trigger)
     session.flush()
     return job
 

@@ -13,12 +13,15 @@ from sqlmodel import Session
 
 from sop_cycle.cycles import service as cycles
 from sop_cycle.plans import service as plans
+from sop_shared.events.catalog import JobFailedData
 from sop_shared.events.envelope import CloudEvent, topic_for
 from sop_shared.inbox import ConsumerSpec
 
 DEMAND_PLAN_CHANGED = "sop.demand.plan.changed.v1"
 SUPPLY_PLAN_CHANGED = "sop.supply.plan.changed.v1"
 CAPACITY_PLAN_CHANGED = "sop.capacity.plan.changed.v1"
+SUPPLY_JOB_FAILED = "sop.supply.job.failed.v1"
+CAPACITY_JOB_FAILED = "sop.capacity.job.failed.v1"
 
 
 def _plan_handler(kind: str) -> Callable[[Session, CloudEvent], None]:
@@ -42,10 +45,19 @@ on_demand_plan_changed = _plan_handler("demand")
 on_supply_plan_changed = _plan_handler("supply")
 on_production_plan_changed = _plan_handler("production")
 
+
+def on_job_failed(session: Session, event: CloudEvent) -> None:
+    """A supply or production plan job failed for good: its step shows ``blocked``."""
+    data = JobFailedData.model_validate(event.data)
+    cycles.job_failed(session, data=data, actor=event.source, event_id=event.id)
+
+
 HANDLERS = {
     DEMAND_PLAN_CHANGED: on_demand_plan_changed,
     SUPPLY_PLAN_CHANGED: on_supply_plan_changed,
     CAPACITY_PLAN_CHANGED: on_production_plan_changed,
+    SUPPLY_JOB_FAILED: on_job_failed,
+    CAPACITY_JOB_FAILED: on_job_failed,
 }
 
 

@@ -31,6 +31,7 @@ from sop_cycle.cycles.schemas import (
 )
 from sop_cycle.cycles.workflow import (
     ADVANCEABLE,
+    JOB_STEP,
     PLAN_STEP,
     TRANSITIONS,
     Action,
@@ -44,6 +45,7 @@ from sop_cycle.plans.service import current_plans
 from sop_cycle.scenarios.models import Scenario
 from sop_cycle.settings import STEP_NAMES, CycleSettings
 from sop_shared.auth import Caller, Role
+from sop_shared.events.catalog import JobFailedData
 from sop_shared.problems import Conflict, Forbidden, NotFound, PreconditionFailed
 
 APPROVED = "approved"
@@ -594,6 +596,32 @@ def announce_overdue(session: Session, *, today: date) -> list[tuple[str, str]]:
         announced.append((cycle.month, step.name))
     session.flush()
     return announced
+
+
+def job_failed(session: Session, *, data: JobFailedData, actor: str, event_id: str) -> None:
+    """A planning job of the base chain failed for good: the step its plan feeds shows
+    ``blocked``, with the job's error as the reason, instead of waiting silently."""
+    step_name = JOB_STEP.get(data.kind)
+    if step_name is None or not data.cycle or (data.scenario or "base") != "base":
+        return
+    cycle = CycleRepository(session).get_for_update(month=data.cycle)
+    if cycle is None or cycle.status == APPROVED:
+        return
+    step = find_step(load_steps(session, cycle), step_name)
+    if step.status == StepStatus.blocked:
+        return
+    move_step(
+        session,
+        cycle,
+        step,
+        StepStatus.blocked,
+        action=Action.block,
+        actor=actor,
+        reason=f"{data.kind} job {data.job_id} failed after {data.attempts} attempt(s): "
+        f"{data.error}"[:2000],
+        event_id=event_id,
+    )
+    session.flush()
 
 
 def _advance(

@@ -16,6 +16,9 @@ class StepStatus(StrEnum):
     ready = "ready"
     completed = "completed"
     stale = "stale"
+    #: The plan job that feeds the step failed for good (see the transition's reason); a
+    #: plan that arrives later, or a planner starting the step, moves it on.
+    blocked = "blocked"
     #: Never stored: shown instead of an open status once the due date has passed.
     overdue = "overdue"
 
@@ -35,20 +38,26 @@ class Action(StrEnum):
     retract = "retract"
     #: the due date passed with the step open (status unchanged; announced once per due date)
     overdue = "overdue"
+    block = "block"  # the job computing the step's plan failed for good
 
 
 S = StepStatus
 #: Manual transitions: allowed source statuses and the target status.
 TRANSITIONS: dict[Action, tuple[frozenset[StepStatus], StepStatus]] = {
-    Action.start: (frozenset({S.not_started, S.ready, S.stale}), S.in_progress),
-    Action.complete: (frozenset({S.not_started, S.in_progress, S.ready, S.stale}), S.completed),
+    Action.start: (frozenset({S.not_started, S.ready, S.stale, S.blocked}), S.in_progress),
+    Action.complete: (
+        frozenset({S.not_started, S.in_progress, S.ready, S.stale, S.blocked}),
+        S.completed,
+    ),
     Action.reopen: (frozenset({S.completed, S.stale}), S.in_progress),
 }
 #: Statuses an arriving plan moves forward to ``ready``.
-ADVANCEABLE = frozenset({S.not_started, S.in_progress, S.stale})
+ADVANCEABLE = frozenset({S.not_started, S.in_progress, S.stale, S.blocked})
 OPEN = frozenset({S.not_started, S.in_progress, S.ready})
 
 PLAN_KINDS = ("demand", "supply", "production")
+#: The step whose plan each kind of planning job computes (``job.failed`` blocks it).
+JOB_STEP = {"supply-plan": "supply_review", "production-plan": "production_review"}
 #: The step whose input each plan kind is.
 PLAN_STEP = {
     "demand": "demand_review",

@@ -24,7 +24,7 @@ from sqlmodel import Session, col
 from sop_shared.bulk import copy_rows
 from sop_shared.db import transaction
 from sop_shared.events.catalog import PlanChangedData
-from sop_shared.jobs import Job, create_job
+from sop_shared.jobs import Job, create_job, finish_in
 from sop_shared.jobs.models import JobState
 from sop_shared.outbox import publish
 from sop_shared.problems import FieldError, NotFound, Unprocessable
@@ -325,6 +325,8 @@ def run_plan(
             created_by=created_by,
         )
         plan_id, version = plan.id, plan.version
+        if job_id is not None:  # a crash after this commit must not run the job again
+            finish_in(session, job_id, {"supply_plan_id": str(plan_id), "version": version})
     written = time.perf_counter()
     timings = {
         "load_seconds": round(loaded - started, 3),

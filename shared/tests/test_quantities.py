@@ -34,3 +34,12 @@ def test_round_plan_nets_larger_lots_off_later_months():
     assert (np.cumsum(rounded, axis=1) >= np.cumsum(plan, axis=1) - 1e-9).all()
     assert is_lot(rounded, np.array([[0], [5]]), np.array([[50], [0]])).all()
     assert not is_lot(np.array([3.5, 40]), 0, np.array([0, 50])).any()
+
+
+def test_rows_rounded_down_never_run_ahead_of_the_plan() -> None:
+    """A row whose material binds: cumulative orders never above the plan's (hand-worked:
+    plan 130, 130, 130 in lots of 100 gives 100, 100, 100; minimum 300 waits to month 3)."""
+    plan = np.array([[130.0, 130.0, 130.0], [130.0, 130.0, 130.0], [130.0, 130.0, 130.0]])
+    out = round_plan(plan, [0.0, 0.0, 300.0], [100.0, 100.0, 100.0], down=[True, False, True])
+    assert out.tolist() == [[100.0, 100.0, 100.0], [200.0, 100.0, 100.0], [0.0, 0.0, 300.0]]
+    assert (np.cumsum(out[[0, 2]], axis=1) <= np.cumsum(plan[[0, 2]], axis=1) + 1e-9).all()

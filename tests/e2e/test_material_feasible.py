@@ -101,7 +101,8 @@ def test_the_scenario_compares_what_the_materials_let_the_plan_make(stack: DevSt
     bought = _csv(stack, "capacity", f"/production-plans/{production_id}/materials")
     assert bought
     assert min(float(r["closing"]) for r in bought) >= -1e-6
-    binding = {r["material"] for r in bought if r["binding"].lower() == "true"}
+    # (a boolean in CSV is "true" from SQLite and "t" from PostgreSQL's COPY)
+    binding = {r["material"] for r in bought if r["binding"].lower() in {"true", "t", "1"}}
     assert binding & {"MAT-CAP", "MAT-PET"}
     positions = _csv(stack, "capacity", f"/production-plans/{production_id}/positions")
     limited = [p for p in positions if p["short_of"]]

@@ -59,13 +59,31 @@ def lot_size(
     return np.where(q > TOLERANCE, lots, 0.0)
 
 
+def lot_size_down(
+    need: npt.ArrayLike, minimum: npt.ArrayLike = 0.0, multiple: npt.ArrayLike = 0.0
+) -> FloatArray:
+    """The largest order not above each ``need``: the need rounded down to the multiple, 0
+    when that is below the minimum (the rest waits for a later month's need)."""
+    q = np.asarray(need, dtype=np.float64)
+    step = effective_multiple(multiple)
+    lots = np.round(np.floor(np.round(q / step, _DECIMALS)) * step, _DECIMALS)
+    low = np.nan_to_num(np.asarray(minimum, dtype=np.float64), nan=0.0)
+    return np.where((q > TOLERANCE) & (lots >= low - TOLERANCE) & (lots > 0), lots, 0.0)
+
+
 def round_plan(
-    quantity: npt.ArrayLike, minimum: npt.ArrayLike = 0.0, multiple: npt.ArrayLike = 0.0
+    quantity: npt.ArrayLike,
+    minimum: npt.ArrayLike = 0.0,
+    multiple: npt.ArrayLike = 0.0,
+    down: npt.ArrayLike = False,
 ) -> FloatArray:
     """Round a [N, T] plan to lots, row by row, netting larger lots off later months.
 
-    ``minimum`` and ``multiple`` are per row ([N] or a scalar). Vectorised over rows; the
-    loop runs over months only (month t's order depends on what months before it ordered).
+    ``minimum`` and ``multiple`` are per row ([N] or a scalar). Rows where ``down`` is true
+    never run ahead of the plan (cumulative orders at most the plan's, e.g. a product whose
+    purchased material binds: more, or earlier, would use material that is not there); the
+    others never fall behind it. Vectorised over rows; the loop runs over months only (month
+    t's order depends on what months before it ordered).
     """
     plan = np.asarray(quantity, dtype=np.float64)
     if plan.ndim != 2:
@@ -76,8 +94,10 @@ def round_plan(
     wanted = np.cumsum(plan, axis=1)
     out = np.zeros((n, t))
     ordered = np.zeros(n)
+    below = np.broadcast_to(np.asarray(down, dtype=bool), (n,))
     for month in range(t):
-        out[:, month] = lot_size(wanted[:, month] - ordered, low, step)
+        need = wanted[:, month] - ordered
+        out[:, month] = np.where(below, lot_size_down(need, low, step), lot_size(need, low, step))
         ordered += out[:, month]
     return out
 

@@ -11,7 +11,9 @@ lot: at least supply's minimum order (``moq``), a whole number of its lot multip
 units without one), ordering in each month what brings the line's cumulative quantity up to
 at least the plan's. A larger lot made early is netted off later months, so a line is never
 later than the plan and over the horizon exceeds it by less than one lot (plus the
-minimum). Magnitudes below 1e-6 (solver noise) are zero in every figure.
+minimum). A product that uses a purchased material the LP planned is rounded the other
+way (its cumulative orders never above the plan's), so rounding never uses material that
+is not there. Magnitudes below 1e-6 (solver noise) are zero in every figure.
 
 Effect, reported in ``Outcome.rounding`` (and the plan's ``totals.rounding``):
 ``units_added`` and ``hours_added`` over the horizon, ``cost_added`` (method cost, overtime
@@ -69,7 +71,12 @@ def executable(model: CapacityModel, outcome: Outcome) -> Outcome:
     m = model.methods
     m_p = m["p"].to_numpy(int)
     x_old = snap(outcome.production_by_method)
-    x = round_plan(x_old, model.lot_minimum[m_p], model.lot_multiple[m_p])
+    # A product that uses a purchased material the LP planned is rounded down: a lot above
+    # the plan would use material that is not there (stock, open orders, contract maximum).
+    uses_material = np.zeros(len(model.pairs), dtype=bool)
+    if model.materials is not None:
+        uses_material[np.asarray(model.materials.use_product, dtype=int)] = True
+    x = round_plan(x_old, model.lot_minimum[m_p], model.lot_multiple[m_p], down=uses_material[m_p])
     production = np.zeros_like(outcome.production)
     np.add.at(production, m_p, x)
     hours = snap(_hours(model, x))

@@ -120,6 +120,22 @@ CASES: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {
         f"/api/v1/cycles/{MONTH}/approve",
         {"comment": "approved"},
     ),
+    ("demand", "POST", "/api/v1/dead-letters/replay"): (
+        "/api/v1/dead-letters/replay",
+        {"ids": [987654], "consumer": "demand.plans"},
+    ),
+    ("supply", "POST", "/api/v1/dead-letters/replay"): (
+        "/api/v1/dead-letters/replay",
+        {"ids": [987654], "consumer": "supply.plans"},
+    ),
+    ("capacity", "POST", "/api/v1/dead-letters/replay"): (
+        "/api/v1/dead-letters/replay",
+        {"ids": [987654], "consumer": "capacity.plans"},
+    ),
+    ("cycle", "POST", "/api/v1/dead-letters/replay"): (
+        "/api/v1/dead-letters/replay",
+        {"ids": [987654], "consumer": "cycle.plans"},
+    ),
     ("cycle", "POST", "/api/v1/cycles/{month}/send-back"): (
         f"/api/v1/cycles/{MONTH}/send-back",
         {"step": "supply_review", "comment": "redo the supply plan"},

@@ -39,7 +39,9 @@ class DeadLetterPage(BaseModel):
 
 
 class ReplayRequest(BaseModel):
-    ids: list[Annotated[int, Field(ge=1, le=2**53)]] | None = Field(
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = Field(
         default=None, max_length=1000, description="Dead letters to replay; all pending if null"
     )
     consumer: str | None = Field(

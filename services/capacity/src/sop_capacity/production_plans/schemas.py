@@ -2,15 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sop_capacity.production_plans.models import Strategy
 from sop_shared.repository import Page
-from sop_shared.types import Factor, Int32, Month, ScenarioCode
-
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+from sop_shared.types import Factor, Int32, Money, Month, Quantity, ScenarioCode
 
 
 class RunParams(BaseModel):
@@ -30,21 +28,21 @@ class RunParams(BaseModel):
     backorder_rate_per_month: Factor | None = Field(
         default=None, description="Backorder cost per unit-month as a share of product price"
     )
-    holding_cost: dict[str, NonNegative] = Field(
+    holding_cost: dict[str, Money] = Field(
         default_factory=dict,
         description="Holding cost in money per unit and month, by product code or family "
         "(a product's own entry wins over its family's; others: the rate above)",
     )
-    backorder_cost: dict[str, NonNegative] = Field(
+    backorder_cost: dict[str, Money] = Field(
         default_factory=dict,
         description="Backorder cost in money per unit and month, by product code or family",
     )
-    ending_inventory: dict[str, NonNegative] = Field(
+    ending_inventory: dict[str, Quantity] = Field(
         default_factory=dict,
         description="Stock required at the end of the horizon, per product-site, by product "
         "code or family (optimal plan)",
     )
-    ending_backorder_max: dict[str, NonNegative] = Field(
+    ending_backorder_max: dict[str, Quantity] = Field(
         default_factory=dict,
         description="Most backlog left at the end of the horizon, per product-site, by "
         "product code or family (0: every unit made by then; optimal plan)",

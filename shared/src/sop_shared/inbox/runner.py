@@ -37,6 +37,7 @@ from sop_shared.inbox.models import DeadLetter, ProcessedMessage
 from sop_shared.kafka import ensure_topics, make_consumer, make_producer
 from sop_shared.metrics import CONSUMER_PAUSED, DEAD_LETTERS, EVENTS_CONSUMED
 from sop_shared.outages import failure_kind, is_outage
+from sop_shared.problems import Unprocessable
 from sop_shared.settings import KafkaSettings
 from sop_shared.tracing import span
 
@@ -45,9 +46,11 @@ log = logging.getLogger("sop.inbox")
 Handler = Callable[[Session, CloudEvent], None]
 
 
-class EventRejected(Exception):
-    """A handler refuses an event for good (e.g. its lineage mixes scenarios): no retry, the
-    record goes to ``<topic>.dlq`` at once with this reason in its ``error`` header."""
+class EventRejected(Unprocessable):
+    """A handler refuses an event for good (e.g. its lineage mixes scenarios): a domain rule,
+    so no retry; the record is dead-lettered at once with this reason."""
+
+    code, title = "event-rejected", "Event rejected"
 
 
 @dataclass
@@ -118,8 +121,7 @@ def apply_with_retries(
         except Exception as exc:
             if is_outage(exc):
                 raise Outage(str(exc)) from exc
-            # a handler's refusal (e.g. mixed lineage) is a domain rule: no retry
-            reason = "domain" if isinstance(exc, EventRejected) else failure_kind(exc)
+            reason = failure_kind(exc)
             log.warning(
                 "%s: event %s failed (%s, attempt %s/%s): %s",
                 consumer,

@@ -41,14 +41,17 @@ class SupplyGateway:
         self.settings = settings
         self.transport = transport
 
-    def plan_header(self, supply_plan_id: str) -> dict[str, object]:
-        """The supply plan itself (cycle, scenario, version, status)."""
-        with ServiceClient(
+    def _client(self) -> ServiceClient:
+        return ServiceClient(
             self.settings.urls.supply_url,
             self.settings.auth,
             caller="capacity",
             transport=self.transport,
-        ) as client:
+        )
+
+    def plan_header(self, supply_plan_id: str) -> dict[str, object]:
+        """The supply plan itself (cycle, scenario, version, status)."""
+        with self._client() as client:
             body = client.get_json(f"/api/v1/supply-plans/{supply_plan_id}")
         if not isinstance(body, dict):
             raise Unprocessable(f"Supply plan {supply_plan_id}: not a JSON object.")
@@ -57,12 +60,7 @@ class SupplyGateway:
     def production_requirements(self, supply_plan_id: str) -> pd.DataFrame:
         """One row per product x site x month (duplicates summed), checked column by column."""
         path = f"/api/v1/supply-plans/{supply_plan_id}/production-requirements"
-        with ServiceClient(
-            self.settings.urls.supply_url,
-            self.settings.auth,
-            caller="capacity",
-            transport=self.transport,
-        ) as client:
+        with self._client() as client:
             rows = list(client.iter_jsonl(path))
         return requirements_frame(rows, source=f"supply plan {supply_plan_id}")
 
@@ -70,12 +68,7 @@ class SupplyGateway:
         """The plan's purchased materials: stock, open orders, lead times, BOM, contracts
         (supply's ``material-constraints`` document)."""
         path = f"/api/v1/supply-plans/{supply_plan_id}/material-constraints"
-        with ServiceClient(
-            self.settings.urls.supply_url,
-            self.settings.auth,
-            caller="capacity",
-            transport=self.transport,
-        ) as client:
+        with self._client() as client:
             return dict(client.get_json(path))
 
 

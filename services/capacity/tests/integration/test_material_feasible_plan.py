@@ -58,9 +58,8 @@ def materials_doc() -> dict[str, Any]:
     }
 
 
-def test_production_stops_where_the_material_runs_out(
-    live: Any, token: Any, fake_supply: Any
-) -> None:
+def _run(live: Any, token: Any, fake_supply: Any, materials: dict[str, Any]) -> Any:
+    """One line of 400 h, X at 1 h a unit, 100 a month required; supply's materials given."""
     seed_live(
         live,
         token,
@@ -70,9 +69,14 @@ def test_production_stops_where_the_material_runs_out(
         routings=[{"product": "X", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1}],
     )
     fake_supply.plans["SP-M"] = monthly("X", [100, 100, 100])
-    fake_supply.materials["SP-M"] = materials_doc()
+    fake_supply.materials["SP-M"] = materials
+    return plan_run(live, token, "SP-M", **RATES)
 
-    job, plan = plan_run(live, token, "SP-M", **RATES)
+
+def test_production_stops_where_the_material_runs_out(
+    live: Any, token: Any, fake_supply: Any
+) -> None:
+    job, plan = _run(live, token, fake_supply, materials_doc())
     assert plan is not None, job.error
 
     # MAT-A available by month end: 150, 150 + 50, 200 + 60 -> X at 2 per unit: 75, 100, 130
@@ -95,21 +99,10 @@ def test_production_stops_where_the_material_runs_out(
 def test_a_material_bought_at_once_without_limit_changes_nothing(
     live: Any, token: Any, fake_supply: Any
 ) -> None:
-    seed_live(
-        live,
-        token,
-        products={"X": (40.0, 10.0)},
-        resources=[LINE],
-        calendars=calendar(400.0),
-        routings=[{"product": "X", "resource": "LINE-1", "hours_per_unit": 1, "cost_per_unit": 1}],
-    )
-    fake_supply.plans["SP-M"] = monthly("X", [100, 100, 100])
     doc = materials_doc()
     doc["materials"][0]["lead_time_months"] = 0
     doc["contracts"] = []
-    fake_supply.materials["SP-M"] = doc
-
-    job, plan = plan_run(live, token, "SP-M", **RATES)
+    job, plan = _run(live, token, fake_supply, doc)
     assert plan is not None, job.error
     positions = plan_detail(live, token, plan["id"], "positions")
     assert sum(r["production"] for r in positions) == pytest.approx(300)

@@ -30,7 +30,7 @@ from dataclasses import replace
 import numpy as np
 
 from sop_capacity.planning import CostBreakdown
-from sop_capacity.planning_input import CapacityModel
+from sop_capacity.planning_input import CapacityModel, Positions
 from sop_capacity.production_plans.models import Strategy
 from sop_capacity.production_plans.strategies import (
     FloatArray,
@@ -54,8 +54,8 @@ def _overloaded(model: CapacityModel, hours: FloatArray) -> np.ndarray:
     return np.isfinite(cap) & (hours > cap * (1 + 1e-6) + 1e-6)
 
 
-def _position_costs(model: CapacityModel, production: FloatArray) -> dict[str, float]:
-    pos = model.positions(production)
+def _position_costs(model: CapacityModel, pos: Positions) -> dict[str, float]:
+    """Holding, backorder and shortfall cost of ``model.positions(...)``, as the LP prices them."""
     return {
         "holding": float((model.holding_cost[:, None] * pos.stock).sum()),
         "backorder": float(
@@ -89,8 +89,9 @@ def executable(model: CapacityModel, outcome: Outcome) -> Outcome:
         overtime = np.maximum(overtime, np.minimum(above, model.overtime_max))
     overtime = snap(overtime)
 
-    before = _position_costs(model, outcome.production)
-    after = _position_costs(model, production)
+    pos = model.positions(production)
+    before = _position_costs(model, model.positions(outcome.production))
+    after = _position_costs(model, pos)
     costs = outcome.costs
     rounded = CostBreakdown(
         production=costs.production
@@ -104,7 +105,6 @@ def executable(model: CapacityModel, outcome: Outcome) -> Outcome:
         hiring=costs.hiring,
         firing=costs.firing,
     )
-    pos = model.positions(production)
     return replace(
         outcome,
         production_by_method=x,

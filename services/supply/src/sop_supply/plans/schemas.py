@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -105,6 +105,19 @@ class PlanLinePage(Page[PlanLineRead]):
     pass
 
 
+# The item-site's lot rule, sent with every requirement so the receiver rounds to it.
+LotMinimum = Annotated[
+    float, Field(description="The item-site's minimum order: every quantity is 0 or at least this")
+]
+LotMultiple = Annotated[
+    float,
+    Field(
+        description="The item-site's lot multiple: every quantity is a whole number of it "
+        "(0: of whole units)"
+    ),
+]
+
+
 class ProductionRequirementRead(BaseModel):
     """What capacity needs per make item-site × month."""
 
@@ -119,15 +132,8 @@ class ProductionRequirementRead(BaseModel):
     safety_stock: float
     opening_stock: float
     closing_stock: float
-    moq: float = Field(
-        default=0.0,
-        description="The item-site's minimum order: every quantity is 0 or at least this",
-    )
-    lot_multiple: float = Field(
-        default=0.0,
-        description="The item-site's lot multiple: every quantity is a whole number of it "
-        "(0: of whole units)",
-    )
+    moq: LotMinimum = 0.0
+    lot_multiple: LotMultiple = 0.0
 
 
 class ProductionRequirementPage(Page[ProductionRequirementRead]):
@@ -154,15 +160,8 @@ class PurchaseRequirementRead(BaseModel):
     opening_stock: float
     closing_stock: float
     shortage: float
-    moq: float = Field(
-        default=0.0,
-        description="The item-site's minimum order: every quantity is 0 or at least this",
-    )
-    lot_multiple: float = Field(
-        default=0.0,
-        description="The item-site's lot multiple: every quantity is a whole number of it "
-        "(0: of whole units)",
-    )
+    moq: LotMinimum = 0.0
+    lot_multiple: LotMultiple = 0.0
 
 
 class PurchaseRequirementPage(Page[PurchaseRequirementRead]):

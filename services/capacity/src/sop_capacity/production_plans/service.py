@@ -49,8 +49,9 @@ from sop_capacity.production_plans.schemas import (
 from sop_capacity.production_plans.strategies import Outcome
 from sop_capacity.production_plans.writer import load_figures, write_detail
 from sop_shared.events.catalog import PlanChangedData
+from sop_shared.events.lineage import require_run_scenario
 from sop_shared.jobs import Job, JobState, create_job
-from sop_shared.problems import FieldError, NotFound, Unprocessable
+from sop_shared.problems import NotFound
 from sop_shared.streaming import LineFormat, stream_query
 
 JOB_KIND = "production-plan"
@@ -64,18 +65,11 @@ def request_run(session: Session, *, data: ProductionPlanRequest, actor: str) ->
     """
     known = ProductionPlanRepository(session).triggers_of(data.supply_plan_id)
     if known and all((t.cycle, t.scenario) != (data.cycle, data.scenario) for t in known):
-        theirs = known[0]
-        raise Unprocessable(
-            f"Supply plan {data.supply_plan_id} is of cycle {theirs.cycle} scenario "
-            f"{theirs.scenario!r}; a run for {data.cycle} {data.scenario!r} would mix "
-            "scenarios. Plan that scenario's own supply plan.",
-            code="scenario-mismatch",
-            errors=[
-                FieldError(
-                    field="body.scenario",
-                    message=f"the supply plan is of scenario {theirs.scenario!r}",
-                )
-            ],
+        require_run_scenario(
+            upstream="supply plan",
+            plan_id=data.supply_plan_id,
+            of=(known[0].cycle, known[0].scenario),
+            run=(data.cycle, data.scenario),
         )
     params = {**data.model_dump(mode="json"), "trigger": "manual"}
     return create_job(session, kind=JOB_KIND, params=params, created_by=actor)

@@ -24,10 +24,11 @@ from sqlmodel import Session, col
 from sop_shared.bulk import copy_rows
 from sop_shared.db import transaction
 from sop_shared.events.catalog import PlanChangedData
+from sop_shared.events.lineage import require_run_scenario
 from sop_shared.jobs import Job, create_job, finish_in
 from sop_shared.jobs.models import JobState
 from sop_shared.outbox import publish
-from sop_shared.problems import FieldError, NotFound, Unprocessable
+from sop_shared.problems import NotFound
 from sop_shared.readmodels.products import ProductRef
 from sop_shared.streaming import LineFormat, stream_query
 from sop_supply.masterdata.models import (
@@ -86,17 +87,12 @@ def request_run(session: Session, *, data: PlanRunRequest, actor: str) -> Job:
     """A planner's run: the demand plan must be of the run's cycle and scenario (a run for
     scenario X only ever makes plans of X from X's own demand)."""
     ref = session.get(DemandPlanRef, data.demand_plan_id)
-    if ref is not None and (ref.cycle, ref.scenario) != (data.cycle, data.scenario):
-        raise Unprocessable(
-            f"Demand plan {data.demand_plan_id} is of cycle {ref.cycle} scenario "
-            f"{ref.scenario!r}, not {data.cycle} {data.scenario!r}.",
-            code="scenario-mismatch",
-            errors=[
-                FieldError(
-                    field="body.scenario",
-                    message=f"the demand plan is of scenario {ref.scenario!r}",
-                )
-            ],
+    if ref is not None:
+        require_run_scenario(
+            upstream="demand plan",
+            plan_id=data.demand_plan_id,
+            of=(ref.cycle, ref.scenario),
+            run=(data.cycle, data.scenario),
         )
     params = PlanJobParams(
         cycle=data.cycle, scenario=data.scenario, demand_plan_id=data.demand_plan_id
